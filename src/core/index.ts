@@ -1,0 +1,31 @@
+/**
+ * The protocol core: pure functions and classes over strings and Buffers, no HTTP framework.
+ * Adapters (the Fastify plugin, the CLI, the emulator) are built on exactly this API.
+ *
+ * @module
+ */
+export { WxMpError, isWxMpError, type WxMpErrorCode } from './errors.js'
+export { checkSignature, computeSignature, signatureMatches } from './signature.js'
+export { WxMpCrypto, type WxMpCryptoOptions, type EncryptedPushParams, type EncryptReplyParams } from './crypto.js'
+export { parseMessage, camelCaseTag } from './parse.js'
+export * from './messages.js'
+export {
+  renderReply,
+  reply,
+  newsArticleLimits,
+  type Reply,
+  type ReplyMessage,
+  type ReplyType,
+  type ReplyTarget,
+  type RenderOptions,
+  type TextReply,
+  type ImageReply,
+  type VoiceReply,
+  type VideoReply,
+  type MusicReply,
+  type NewsReply,
+  type Article,
+  type TransferCustomerServiceReply,
+} from './reply.js'
+export { splitText, TEXT_REPLY_MAX_BYTES } from './split-text.js'
+export { cdata, stripIllegalXmlChars, parseXmlDocument, readElementText, XmlBuilder, type XmlElement, type XmlNode, type XmlValue } from './xml.js'

@@ -1,0 +1,12 @@
+/**
+ * wx-mp-svr: a WeChat Official Account (微信公众号) message server kit.
+ *
+ * - Protocol core: signatures, safe-mode crypto, typed messages and replies.
+ *
+ * Official reference: https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+ *
+ * @module
+ */
+
+// Protocol core
+export * from './core/index.js'
