@@ -1,7 +1,8 @@
 /**
  * wx-mp-svr: a WeChat Official Account (微信公众号) message server kit.
  *
- * - Protocol core: signatures, safe-mode crypto, typed messages and replies.
+ * - Protocol core: signatures, safe-mode crypto, typed messages and replies (framework-free).
+ * - Server: the Fastify plugin `wxMp` and `createServer`, with deadline and dedup.
  *
  * Official reference: https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  *
@@ -10,3 +11,6 @@
 
 // Protocol core
 export * from './core/index.js'
+
+// Server
+export * from './server/index.js'

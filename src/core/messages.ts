@@ -268,14 +268,6 @@ export type KnownMsgType = keyof Catalogue['messages']
 /** `Event` values the catalogue knows (exactly as WeChat sends them). */
 export type KnownEvent = keyof Catalogue['events']
 
-declare const unknownKind: unique symbol
-/**
- * A `MsgType` or `Event` value this version does not know. At run time it is the string WeChat
- * sent; its type is branded so that `msg.msgType === 'text'` narrows to {@link TextMessage} alone.
- * Use {@link isUnknownMessage} to handle new kinds.
- */
-export type UnknownKind = string & { readonly [unknownKind]: true }
-
 /** What every push carries, plus `raw`: the original XML values as strings, by element name. */
 export interface PushBase {
   /** The account's original id (`gh_…`) the push was sent to. */
@@ -305,10 +297,18 @@ export type EventOf<E extends KnownEvent> = Simplify<
     (E extends keyof DerivedEventFields ? DerivedEventFields[E] : unknown)
 >
 
-/** A message whose `MsgType` this version does not know; its fields are in `raw` and camelCased. */
-export type UnknownMessage = PushBase & { msgType: UnknownKind; [field: string]: unknown }
-/** An event whose `Event` this version does not know; its fields are in `raw` and camelCased. */
-export type UnknownEvent = PushBase & { msgType: 'event'; event: UnknownKind; [field: string]: unknown }
+/**
+ * A message whose `MsgType` this version does not know. Its `msgType` is the literal `'unknown'`
+ * (so that `msg.msgType === 'text'` narrows to {@link TextMessage} alone: TypeScript cannot
+ * express "any string but the known ones"); the value WeChat sent is in `originalMsgType`, and
+ * every element is on the object camelCased and in `raw` exactly as sent.
+ */
+export type UnknownMessage = PushBase & { msgType: 'unknown'; originalMsgType: string; [field: string]: unknown }
+/**
+ * An event whose `Event` this version does not know: `event` is the literal `'unknown'`, the value
+ * WeChat sent is in `originalEvent`; elements are camelCased on the object and exactly as sent in `raw`.
+ */
+export type UnknownEvent = PushBase & { msgType: 'event'; event: 'unknown'; originalEvent: string; [field: string]: unknown }
 
 /** Any ordinary (non-event) message, including unknown kinds. */
 export type NormalMessage = { [T in KnownMsgType]: MessageOf<T> }[KnownMsgType] | UnknownMessage
@@ -354,9 +354,6 @@ export type SendPicsInfo = PicSysphotoEvent['sendPicsInfo']
 /** `SendLocationInfo` of the location_select menu event. */
 export type SendLocationInfo = LocationSelectEvent['sendLocationInfo']
 
-const knownMsgTypes: ReadonlySet<string> = new Set(Object.keys(catalogue.messages))
-const knownEvents: ReadonlySet<string> = new Set(Object.keys(catalogue.events))
-
 /** Whether a push is an event (`msgType === 'event'`). */
 export function isEvent(msg: Message): msg is WxEvent {
   return msg.msgType === 'event'
@@ -364,8 +361,19 @@ export function isEvent(msg: Message): msg is WxEvent {
 
 /**
  * Whether a push is of a kind this version does not know (a new `MsgType` or `Event`). Its
- * fields are still there: camelCased on the object and exactly as sent in `raw`.
+ * fields are still there: camelCased on the object and exactly as sent in `raw`; the kind WeChat
+ * sent is in `originalMsgType` / `originalEvent`.
  */
 export function isUnknownMessage(msg: Message): msg is UnknownMessage | UnknownEvent {
-  return msg.msgType === 'event' ? !knownEvents.has((msg as WxEvent).event) : !knownMsgTypes.has(msg.msgType)
+  return msg.msgType === 'unknown' || (msg.msgType === 'event' && msg.event === 'unknown')
+}
+
+/** The `MsgType` exactly as WeChat sent it (also for unknown kinds). */
+export function sentMsgType(msg: Message): string {
+  return msg.msgType === 'unknown' ? msg.originalMsgType : msg.msgType
+}
+
+/** The `Event` exactly as WeChat sent it (also for unknown events). */
+export function sentEvent(msg: WxEvent): string {
+  return msg.event === 'unknown' ? msg.originalEvent : msg.event
 }

@@ -111,7 +111,7 @@ function readUnknownFields(element: XmlElement, into: Record<string, unknown>): 
   for (const tag in element) {
     if (tag === '#text') continue
     const name = camelCaseTag(tag)
-    if (name in into) continue
+    if (name in into || name === 'msgType' || name === 'event') continue
     into[name] = element[tag]
   }
 }
@@ -125,8 +125,9 @@ function readUnknownFields(element: XmlElement, into: Record<string, unknown>): 
  * - CDATA is unwrapped; text is kept exactly, including raw control characters such as `\x1d`.
  * - Documents with a DOCTYPE or entity declarations are refused (`DOCTYPE_FORBIDDEN`); only XML's
  *   five predefined entities and character references are expanded.
- * - An unknown `MsgType` or `Event` becomes an {@link UnknownMessage} / {@link UnknownEvent}, never
- *   an exception; {@link isUnknownMessage} tells them apart.
+ * - An unknown `MsgType` or `Event` becomes an {@link UnknownMessage} (`msgType: 'unknown'`) or
+ *   {@link UnknownEvent} (`event: 'unknown'`), never an exception; the value sent is kept in
+ *   `originalMsgType` / `originalEvent` (and `raw`).
  * - Subscribe events from a parametric QR code get `qrScene` (EventKey without `qrscene_`);
  *   `eventKey` itself is kept exactly as sent.
  *
@@ -163,14 +164,21 @@ export function parseMessage(xml: string): Message {
         msg['qrScene'] = msg['eventKey']
       }
     } else {
+      msg['event'] = 'unknown'
+      msg['originalEvent'] = event
       readUnknownFields(root, msg)
     }
   } else {
     const table = Object.hasOwn(catalogue.messages, msgType)
       ? (catalogue.messages as Record<string, FieldTable>)[msgType]
       : undefined
-    if (table) readFields(root, table, '', msg)
-    else readUnknownFields(root, msg)
+    if (table) {
+      readFields(root, table, '', msg)
+    } else {
+      msg['msgType'] = 'unknown'
+      msg['originalMsgType'] = msgType
+      readUnknownFields(root, msg)
+    }
   }
   msg['raw'] = root
   return msg as unknown as Message

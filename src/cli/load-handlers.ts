@@ -1,0 +1,68 @@
+/**
+ * Loading a bot's handler file: `.ts`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`, in ESM and CommonJS
+ * projects, with named exports (`export const onMessage = …`) or a default export object holding
+ * the callbacks.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs'
+import { extname, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { WxMpError } from '../core/errors.js'
+import type { Handlers } from '../server/handlers.js'
+
+const handlerNames = ['onMessage', 'onSubscribe', 'onEvent', 'onError'] as const
+const extensions = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'])
+const typescript = new Set(['.ts', '.mts', '.cts'])
+
+function pickHandlers(source: unknown): Handlers | undefined {
+  if (source === null || (typeof source !== 'object' && typeof source !== 'function')) return undefined
+  const found: Record<string, unknown> = {}
+  for (const name of handlerNames) {
+    const value = (source as Record<string, unknown>)[name]
+    if (value !== undefined) found[name] = value
+  }
+  return Object.keys(found).length > 0 ? (found as Handlers) : undefined
+}
+
+/**
+ * Imports a handler file and returns its callbacks.
+ *
+ * @throws {WxMpError} `INVALID_CONFIG` when the file is missing, has an unsupported extension,
+ * exports no callback, or exports a callback that is not a function.
+ */
+export async function loadHandlers(file: string, cwd: string = process.cwd()): Promise<Handlers> {
+  const path = resolve(cwd, file)
+  const ext = extname(path)
+  if (!existsSync(path)) {
+    throw new WxMpError('INVALID_CONFIG', `Handler file not found: ${path}. Pass the file that exports onMessage/onSubscribe, e.g. \`npx wx-mp-svr bot.ts\`.`)
+  }
+  if (!extensions.has(ext)) {
+    throw new WxMpError('INVALID_CONFIG', `Unsupported handler file extension "${ext}": use .ts, .mts, .cts, .js, .mjs or .cjs.`)
+  }
+  let mod: Record<string, unknown>
+  if (typescript.has(ext)) {
+    const { tsImport } = await import('tsx/esm/api')
+    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>
+  } else {
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>
+  }
+  // Named exports first; then a default export object (or a CommonJS module.exports seen as default,
+  // possibly itself wrapping an ES module's default).
+  const defaultExport = mod['default'] as Record<string, unknown> | undefined
+  const handlers =
+    pickHandlers(mod) ?? pickHandlers(defaultExport) ?? pickHandlers(defaultExport?.['default'])
+  if (!handlers) {
+    throw new WxMpError(
+      'INVALID_CONFIG',
+      `${file} exports no handler: export onMessage and/or onSubscribe (optionally onEvent, onError), ` +
+        'as named exports (`export function onMessage(msg) { … }`) or as a default export object.',
+    )
+  }
+  for (const [name, value] of Object.entries(handlers)) {
+    if (typeof value !== 'function') {
+      throw new WxMpError('INVALID_CONFIG', `${file}: ${name} must be a function, got ${typeof value}.`)
+    }
+  }
+  return handlers
+}

@@ -1,0 +1,99 @@
+/**
+ * What a bot author writes: the handler callbacks and the context they receive.
+ *
+ * Official reference (passive replies and the 5-second rule):
+ * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
+ *
+ * @module
+ */
+import type { Message, NormalMessage, SubscribeEvent, WxEvent } from '../core/messages.js'
+import type { Reply, ReplyMessage } from '../core/reply.js'
+
+/** A value or a promise of it. */
+export type MaybePromise<T> = T | PromiseLike<T>
+
+/** What a handler returns: a string (text), a reply object, or nothing (WeChat gets `success`). */
+export type HandlerResult = Reply | void | undefined | null
+
+type LogFn = (objOrMsg: unknown, msg?: string) => void
+
+/** The logger interface the kit uses; pino's (and Fastify's) logger fits it. */
+export interface Log {
+  debug: LogFn
+  info: LogFn
+  warn: LogFn
+  error: LogFn
+  child(bindings: Record<string, unknown>): Log
+}
+
+/** What every handler receives besides the message. */
+export interface HandlerContext {
+  /** A child logger bound to this push (message id or event, user). */
+  log: Log
+  /**
+   * Aborted when the kit answers WeChat without waiting any longer (the reply deadline). Pass it
+   * to `fetch` or an LLM client to stop work nobody will see, or ignore it to finish anyway: a
+   * late result is kept for WeChat's retry and handed to `lateReply`.
+   */
+  signal: AbortSignal
+  /** The account's AppID, when configured. */
+  appId: string | undefined
+  /** When the kit answers `success` if the handler has not finished (epoch ms). */
+  deadline: number
+}
+
+/** An event other than `subscribe` (which goes to `onSubscribe`). */
+export type OtherEvent = Exclude<WxEvent, SubscribeEvent>
+
+/**
+ * The callbacks of a bot. Each may return a string (a text reply), a reply object
+ * (`{ msgType: 'image', mediaId }`, …, see {@link Reply}), or nothing (`success`: the user sees
+ * nothing), synchronously or as a promise.
+ *
+ * @example
+ * ```ts
+ * export const onMessage: Handlers['onMessage'] = (msg) => msg.msgType === 'text' ? msg.content : undefined
+ * export const onSubscribe: Handlers['onSubscribe'] = () => '欢迎关注！'
+ * ```
+ */
+export interface Handlers {
+  /** Every ordinary (non-event) message: text, image, voice, video, shortvideo, location, link and unknown kinds. */
+  onMessage?: (message: NormalMessage, ctx: HandlerContext) => MaybePromise<HandlerResult>
+  /** `subscribe` events, including subscribes through a parametric QR code (`qrScene`). */
+  onSubscribe?: (event: SubscribeEvent, ctx: HandlerContext) => MaybePromise<HandlerResult>
+  /** Every other event (menu clicks, SCAN, LOCATION, unsubscribe, job results, …). Absent: `success`. */
+  onEvent?: (event: OtherEvent, ctx: HandlerContext) => MaybePromise<HandlerResult>
+  /**
+   * Called when a handler throws (or returns a reply that cannot be rendered). It may return an
+   * apology reply; by default the user sees nothing (`success`). The error is logged either way.
+   */
+  onError?: (error: unknown, message: Message) => MaybePromise<HandlerResult>
+}
+
+/**
+ * A handler result that arrived after the reply deadline, when WeChat had already been answered
+ * `success` and no retry was waiting for it.
+ *
+ * This is the seam for delivery strategies: push it with the customer-service API
+ * (`api.sendCustomMessage(late.message.fromUserName, late.reply)`), keep it for the user's next
+ * message, and so on. The result is also kept for a retry of the same push during the dedup TTL.
+ */
+export interface LateReply {
+  /** The push that was answered late. */
+  message: Message
+  /** The handler's reply, normalised (a string became `{ msgType: 'text' }`); `null` when it returned nothing. */
+  reply: ReplyMessage | null
+  /** The rendered plaintext reply XML, or `null`. */
+  xml: string | null
+  /** How long the handler ran, in ms. */
+  handlerMs: number
+  /** How long after the deadline it finished, in ms. */
+  lateByMs: number
+  /** The account's AppID, when configured. */
+  appId: string | undefined
+  /** The push's logger. */
+  log: Log
+}
+
+/** Receives {@link LateReply}s; errors it throws (or rejects with) are logged, never crash the server. */
+export type LateReplyHandler = (late: LateReply) => MaybePromise<void>

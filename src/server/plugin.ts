@@ -1,0 +1,122 @@
+/**
+ * The Fastify adapter: registers one account's callback route. Encapsulated (not wrapped in
+ * fastify-plugin), so its body parser stays in its scope and registering it twice under two
+ * prefixes serves two accounts in one process.
+ *
+ * Official reference:
+ * https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+ *
+ * @module
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { Callback } from './callback.js'
+import { systemClock, type Clock } from './clock.js'
+import { resolveConfig, type EnvBackedOptions } from './config.js'
+import { MemoryDedupStore, type DedupStore } from './dedup-store.js'
+import { Dispatcher, type DedupFailurePolicy } from './dispatcher.js'
+import type { Handlers, LateReplyHandler, Log } from './handlers.js'
+
+/** The body limit of a push (WeChat's are a few KiB). */
+export const BODY_LIMIT_BYTES = 64 * 1024
+
+/** Options of the {@link wxMp} plugin (and of `createServer`). */
+export interface WxMpOptions extends EnvBackedOptions, Handlers {
+  /** Where pushes are remembered for dedup. Default: a {@link MemoryDedupStore} of `dedupMaxEntries`. */
+  dedupStore?: DedupStore
+  /** Bound of the default in-memory dedup store. Default 10 000. */
+  dedupMaxEntries?: number
+  /** How long a push is remembered, ms. Default 60 000. */
+  dedupTtlMs?: number
+  /** What to do when the dedup store fails. Default `'run'`. */
+  onDedupError?: DedupFailurePolicy
+  /** Receives results that finished after the deadline. Default: log "completed N ms after the deadline". */
+  lateReply?: LateReplyHandler
+  /** How long shutdown waits for handlers still running after their deadline, ms. Default 10 000. */
+  drainTimeoutMs?: number
+  /** The clock, injectable for tests. */
+  clock?: Clock
+  /** Environment to read `WX_MP_*` from. Default `process.env`. */
+  env?: Record<string, string | undefined>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set by the wxMp plugin in its own scope: this account's callback mode and path. */
+    wxMp?: { mode: 'plain' | 'safe'; path: string; appId: string | undefined }
+  }
+}
+
+/**
+ * Registers WeChat's callback route for one account: `GET` answers URL verification, `POST`
+ * handles pushes in plain, compatible and safe mode; other methods get 405.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { wxMp } from 'wx-mp-svr'
+ * const app = Fastify()
+ * await app.register(wxMp, { prefix: '/a', token: 'tokenA', onMessage: (m) => 'hi' })
+ * await app.register(wxMp, { prefix: '/b', token: 'tokenB', aesKey, appId, onMessage })
+ * ```
+ *
+ * Official reference:
+ * https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+ */
+export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance, options: WxMpOptions) => {
+  const config = resolveConfig(options, options.env)
+  const clock = options.clock ?? systemClock
+  const log = app.log as unknown as Log
+  const dispatcher = new Dispatcher({
+    handlers: {
+      onMessage: options.onMessage,
+      onSubscribe: options.onSubscribe,
+      onEvent: options.onEvent,
+      onError: options.onError,
+    },
+    store: options.dedupStore ?? new MemoryDedupStore({ maxEntries: options.dedupMaxEntries, now: () => clock.now() }),
+    log,
+    appId: config.appId,
+    replyTimeoutMs: config.replyTimeoutMs,
+    dedupTtlMs: options.dedupTtlMs,
+    onDedupError: options.onDedupError,
+    lateReply: options.lateReply,
+    clock,
+  })
+  const callback = new Callback({ config, dispatcher, log, clock })
+  app.decorate('wxMp', { mode: callback.mode, path: config.path, appId: config.appId })
+
+  // WeChat posts text/xml; accept any content type as raw text in this scope only.
+  app.removeAllContentTypeParsers()
+  app.addHook('onRequest', async (request) => {
+    // A push without a Content-Type (some proxies drop it) is still XML.
+    if (!request.headers['content-type']) request.headers['content-type'] = 'text/xml'
+  })
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
+    done(null, body)
+  })
+
+  app.setErrorHandler((err: { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+    const status = err.statusCode === 413 ? 413 : 400
+    request.log.warn({ outcome: 'rejected', status, reason: err.code }, 'push rejected before parsing')
+    return reply.code(status).type('text/plain; charset=utf-8').send(status === 413 ? 'payload too large' : 'bad request')
+  })
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const response = await callback.handle({
+      method: request.method,
+      query: request.query as Record<string, unknown>,
+      body: typeof request.body === 'string' ? request.body : undefined,
+    })
+    return reply.code(response.status).type(response.contentType).send(response.body)
+  }
+  app.route({ method: ['GET', 'POST'], url: config.path, handler, bodyLimit: BODY_LIMIT_BYTES })
+  app.route({
+    method: ['PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: config.path,
+    handler: async (_request, reply) => reply.code(405).header('allow', 'GET, POST').type('text/plain; charset=utf-8').send('method not allowed'),
+  })
+
+  app.addHook('onClose', async () => {
+    await dispatcher.drain(options.drainTimeoutMs ?? 10_000)
+  })
+}
