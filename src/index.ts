@@ -14,3 +14,6 @@ export * from './core/index.js'
 
 // Server
 export * from './server/index.js'
+
+// WeChat API client (客服消息, menus, media, templates, users, QR codes) with the access-token 中控
+export * from './api/index.js'
