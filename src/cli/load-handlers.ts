@@ -41,11 +41,16 @@ export async function loadHandlers(file: string, cwd: string = process.cwd()): P
     throw new WxMpError('INVALID_CONFIG', `Unsupported handler file extension "${ext}": use .ts, .mts, .cts, .js, .mjs or .cjs.`)
   }
   let mod: Record<string, unknown>
-  if (typescript.has(ext)) {
-    const { tsImport } = await import('tsx/esm/api')
-    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>
-  } else {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>
+  try {
+    if (typescript.has(ext)) {
+      const { tsImport } = await import('tsx/esm/api')
+      mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>
+    } else {
+      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>
+    }
+  } catch (cause) {
+    const detail = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)
+    throw new WxMpError('INVALID_CONFIG', `Could not load the handler file ${file}:\n${detail}`, { cause })
   }
   // Named exports first; then a default export object (or a CommonJS module.exports seen as default,
   // possibly itself wrapping an ES module's default).
