@@ -111,9 +111,6 @@ export const reply = {
  */
 export const newsArticleLimits = { userMessage: 1, other: 8 } as const
 
-/** The user-message kinds after which a news reply may carry a single article. */
-const singleArticleAfter: ReadonlySet<string> = new Set(['text', 'image', 'voice', 'video', 'shortvideo', 'location', 'link'])
-
 /** What {@link renderReply} needs of the incoming push. */
 export interface ReplyTarget {
   toUserName: string
@@ -209,10 +206,8 @@ export function renderReply(replyValue: Reply, incoming: ReplyTarget, options: R
     case 'news': {
       const articles = r.articles
       if (!Array.isArray(articles) || articles.length === 0) throw invalid('A news reply needs at least one article.')
-      const limit =
-        incoming.msgType === undefined || singleArticleAfter.has(incoming.msgType)
-          ? newsArticleLimits.userMessage
-          : newsArticleLimits.other
+      // Events allow 8; user messages (and kinds we do not know, to be safe) allow 1.
+      const limit = incoming.msgType === 'event' ? newsArticleLimits.other : newsArticleLimits.userMessage
       if (articles.length > limit) {
         throw invalid(
           `A news reply to ${incoming.msgType === 'event' ? 'an event' : 'a user message'} may hold at most ${limit} article(s) (WeChat's limit), got ${articles.length}. ` +

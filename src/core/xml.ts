@@ -28,6 +28,9 @@ export interface XmlElement {
 /** Tags that are lists in WeChat's documents, even when they hold a single entry. */
 const repeatedTags = new Set(['item', 'List', 'fail_idx'])
 
+/** The five entities XML predefines. */
+const xmlPredefinedEntities = { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' }
+
 const parser = new XMLParser({
   ignoreAttributes: true,
   ignoreDeclaration: true,
@@ -37,8 +40,11 @@ const parser = new XMLParser({
   // value) are kept exactly, so indentation in pretty-printed documents never reaches the values.
   trimValues: true,
   processEntities: true,
-  // Decodes character references (&#65; &#x41;). With DOCTYPE refused, no declared entity exists.
-  htmlEntities: true,
+  // XML's five predefined entities plus character references (&#65; &#x41;), and nothing else:
+  // HTML names such as &nbsp; stay as written. (fast-xml-parser takes an object here as the
+  // complete table of named entities; `true` would add the HTML ones.) With DOCTYPE refused, no
+  // declared entity exists. Covered by test/core/parse.test.ts.
+  htmlEntities: xmlPredefinedEntities as unknown as boolean,
   removeNSPrefix: false,
   isArray: (tagName: string) => repeatedTags.has(tagName),
 })
@@ -107,12 +113,18 @@ export function parseXmlDocument(xml: string): XmlElement {
 export function readElementText(xml: string, name: string): string | undefined {
   assertNoDeclarations(xml)
   const open = `<${name}>`
-  // Find the element in markup, skipping CDATA sections: in compatible mode the user's own text
-  // (which may contain "<Encrypt>") travels in CDATA next to the real element.
+  // Find the element in markup, skipping CDATA sections and comments: in compatible mode the
+  // user's own text (which may contain "<Encrypt>") travels in CDATA next to the real element.
   let at = xml.indexOf('<')
   while (at !== -1) {
     if (xml.startsWith('<![CDATA[', at)) {
       at = xml.indexOf('<', xml.indexOf(']]>', at + 9) + 3)
+      continue
+    }
+    // Comments are not markup either (the full parser ignores them); assertNoDeclarations has
+    // already refused an unterminated one.
+    if (xml.startsWith('<!--', at)) {
+      at = xml.indexOf('<', xml.indexOf('-->', at + 4) + 3)
       continue
     }
     if (xml.startsWith(open, at)) {
