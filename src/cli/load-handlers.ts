@@ -1,5 +1,5 @@
 /**
- * Loading a bot's handler file: `.ts`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`, in ESM and CommonJS
+ * Loading a bot's handler file (callbacks, and optionally `lateReply`): `.ts`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`, in ESM and CommonJS
  * projects, with named exports (`export const onMessage = …`) or a default export object holding
  * the callbacks.
  *
@@ -9,20 +9,23 @@ import { existsSync } from 'node:fs'
 import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { WxMpError } from '../core/errors.js'
-import type { Handlers } from '../server/handlers.js'
+import type { Handlers, LateReplyHandler } from '../server/handlers.js'
 
-const handlerNames = ['onMessage', 'onSubscribe', 'onEvent', 'onError'] as const
+/** What a handler file may export: the callbacks, and optionally a `lateReply` delivery. */
+export type HandlerModule = Handlers & { lateReply?: LateReplyHandler }
+
+const handlerNames = ['onMessage', 'onSubscribe', 'onEvent', 'onError', 'lateReply'] as const
 const extensions = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'])
 const typescript = new Set(['.ts', '.mts', '.cts'])
 
-function pickHandlers(source: unknown): Handlers | undefined {
+function pickHandlers(source: unknown): HandlerModule | undefined {
   if (source === null || (typeof source !== 'object' && typeof source !== 'function')) return undefined
   const found: Record<string, unknown> = {}
   for (const name of handlerNames) {
     const value = (source as Record<string, unknown>)[name]
     if (value !== undefined) found[name] = value
   }
-  return Object.keys(found).length > 0 ? (found as Handlers) : undefined
+  return Object.keys(found).length > 0 ? (found as HandlerModule) : undefined
 }
 
 /**
@@ -31,7 +34,7 @@ function pickHandlers(source: unknown): Handlers | undefined {
  * @throws {WxMpError} `INVALID_CONFIG` when the file is missing, has an unsupported extension,
  * exports no callback, or exports a callback that is not a function.
  */
-export async function loadHandlers(file: string, cwd: string = process.cwd()): Promise<Handlers> {
+export async function loadHandlers(file: string, cwd: string = process.cwd()): Promise<HandlerModule> {
   const path = resolve(cwd, file)
   const ext = extname(path)
   if (!existsSync(path)) {

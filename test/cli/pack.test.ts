@@ -1,0 +1,68 @@
+/**
+ * What a user installs: `npm pack` yields a tarball that installs into an empty CommonJS project
+ * (what `npm init -y` writes), where `npx wx-mp-svr handler.ts` runs a TypeScript handler that
+ * imports types and values from 'wx-mp-svr'.
+ */
+import t from 'tap'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { computeSignature } from '../../src/index.js'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+
+t.setTimeout(240_000)
+
+t.test('npm pack → install into an empty folder → npx wx-mp-svr handler.ts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wx-pack-'))
+  // dist/ was just built by `npm test`; skip `prepare` so packing does not rebuild it.
+  await run(npm, ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: root })
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
+  t.ok(tarball, 'a tarball')
+  await run(npm, ['init', '-y'], { cwd: dir })
+  await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`], { cwd: dir })
+  writeFileSync(
+    join(dir, 'handler.ts'),
+    [
+      "import type { Handlers, TextMessage } from 'wx-mp-svr'",
+      "import { reply } from 'wx-mp-svr'",
+      'const shout = (m: TextMessage): string => m.content.toUpperCase()',
+      "export const onMessage: Handlers['onMessage'] = (msg) => (msg.msgType === 'text' ? reply.text(shout(msg)) : undefined)",
+      '',
+    ].join('\n'),
+  )
+
+  const child = spawn(npm, ['exec', '--offline', '--', 'wx-mp-svr', 'handler.ts', '--port', '0'], {
+    cwd: dir,
+    env: { ...process.env, WX_MP_TOKEN: 'packtoken', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => (out += d))
+  child.stderr.on('data', (d: Buffer) => (err += d))
+  let url: string | undefined
+  while (!url) {
+    url = /listening on (http:\/\/\S+\/wx)/.exec(out)?.[1]
+    if (child.exitCode !== null) throw new Error(`the installed CLI exited: ${err}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const ts = String(Math.floor(Date.now() / 1000))
+  const res = await fetch(`${url}?signature=${computeSignature('packtoken', ts, '5')}&timestamp=${ts}&nonce=5`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml' },
+    body: `<xml><ToUserName>gh_pack</ToUserName><FromUserName>oPack</FromUserName><CreateTime>${ts}</CreateTime><MsgType>text</MsgType><Content>hello</Content><MsgId>1</MsgId></xml>`,
+  })
+  t.match(await res.text(), /<Content><!\[CDATA\[HELLO\]\]><\/Content>/, 'the installed package runs the TypeScript handler')
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+})

@@ -1,0 +1,116 @@
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { serve } from '../../src/cli/commands/serve.js'
+import { computeSignature, isWxMpError, WxMpCrypto } from '../../src/index.js'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      chunks.push(String(chunk))
+      done()
+    },
+  })
+  return { stream, text: () => chunks.join('') }
+}
+
+function textPush(content: string, msgId: string): string {
+  const now = Math.floor(Date.now() / 1000)
+  return `<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[oUser]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content><MsgId>${msgId}</MsgId></xml>`
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection')
+    },
+    (err: Error & { code?: string }) => err,
+  )
+}
+
+t.test('serves the demo in plain mode from a .env file and prints what to paste', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wx-serve-'))
+  writeFileSync(join(dir, '.env'), 'WX_MP_TOKEN=plaintoken\nLOG_LEVEL=silent\n')
+  const out = sink()
+  const env: Record<string, string | undefined> = {}
+  const bot = await serve(join(root, 'demo/demo.ts'), { port: '0' }, { env, stdout: out.stream, cwd: dir, handleSignals: false })
+  t.teardown(() => bot.close())
+  t.match(bot.url, /^http:\/\/127\.0\.0\.1:\d+\/wx$/)
+  t.match(out.text(), /plain mode/)
+  t.match(out.text(), /服务器地址\(URL\)/)
+  t.notMatch(out.text(), /plaintoken/, 'the token itself is never printed')
+
+  const ts = String(Math.floor(Date.now() / 1000))
+  const signature = computeSignature('plaintoken', ts, '42')
+  const res = await fetch(`${bot.url}?signature=${signature}&timestamp=${ts}&nonce=42&openid=oUser`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml' },
+    body: textPush('你好 👋', '7000000000000000001'),
+  })
+  t.equal(res.status, 200)
+  t.match(await res.text(), /<Content><!\[CDATA\[你好 👋\]\]><\/Content>/)
+})
+
+t.test('safe mode with --path and --env-file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wx-serve-'))
+  const aesKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
+  writeFileSync(join(dir, 'prod.env'), `WX_MP_TOKEN=safetoken\nWX_MP_AES_KEY=${aesKey}\nWX_MP_APPID=wxabc\nLOG_LEVEL=silent\n`)
+  const out = sink()
+  const bot = await serve(join(root, 'demo/demo.ts'), { port: '0', path: '/hook', envFile: 'prod.env' }, { env: {}, stdout: out.stream, cwd: dir, handleSignals: false })
+  t.teardown(() => bot.close())
+  t.match(bot.url, /\/hook$/)
+  t.match(out.text(), /safe mode/)
+  t.notMatch(out.text(), new RegExp(aesKey), 'the AES key itself is never printed')
+
+  const crypto = new WxMpCrypto({ token: 'safetoken', aesKey, appId: 'wxabc' })
+  const ts = String(Math.floor(Date.now() / 1000))
+  const encrypt = crypto.encrypt(textPush('secret', '1'))
+  const query = `signature=${computeSignature('safetoken', ts, '9')}&timestamp=${ts}&nonce=9&openid=oUser&encrypt_type=aes&msg_signature=${crypto.sign(ts, '9', encrypt)}`
+  const res = await fetch(`${bot.url}?${query}`, {
+    method: 'POST',
+    body: `<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
+  })
+  const body = await res.text()
+  t.equal(res.status, 200)
+  const envelope = /<Encrypt><!\[CDATA\[(.+?)\]\]><\/Encrypt><MsgSignature><!\[CDATA\[(\w+)\]\]><\/MsgSignature><TimeStamp>(\d+)<\/TimeStamp><Nonce><!\[CDATA\[(\d+)\]\]><\/Nonce>/.exec(body)
+  t.ok(envelope, 'an encrypted envelope')
+  t.ok(crypto.verify(envelope![2]!, envelope![3]!, envelope![4]!, envelope![1]!), 'its MsgSignature verifies')
+  t.match(crypto.decrypt(envelope![1]!), /<Content><!\[CDATA\[secret\]\]><\/Content>/)
+})
+
+t.test('without WX_MP_TOKEN: a temporary token in development, an error in production', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wx-serve-'))
+  const out = sink()
+  const bot = await serve(join(root, 'demo/demo.ts'), { port: '0' }, { env: { LOG_LEVEL: 'silent' }, stdout: out.stream, cwd: dir, handleSignals: false })
+  await bot.close()
+  const devToken = /local tests only: (\w+)/.exec(out.text())?.[1]
+  t.ok(devToken && devToken.length >= 12, 'prints the temporary token')
+  t.match(out.text(), new RegExp(`chat ${bot.url.replace(/[.?]/g, '\\$&')} --token ${devToken}`), 'and the chat command that uses it')
+
+  const err = await rejection(serve(join(root, 'demo/demo.ts'), { port: '0' }, { env: { NODE_ENV: 'production' }, stdout: out.stream, cwd: dir, handleSignals: false }))
+  t.ok(isWxMpError(err))
+  t.equal(err.code, 'INVALID_CONFIG')
+  t.match(err.message, /WX_MP_TOKEN is not set/)
+})
+
+t.test('config errors name the variable and the fix', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wx-serve-'))
+  const io = { stdout: sink().stream, cwd: dir, handleSignals: false }
+  const demo = join(root, 'demo/demo.ts')
+  let err = await rejection(serve(demo, { port: 'eighty' }, { ...io, env: { WX_MP_TOKEN: 't' } }))
+  t.match(err.message, /--port must be a port number/)
+  err = await rejection(serve(demo, {}, { ...io, env: { WX_MP_TOKEN: 't', PORT: '70000' } }))
+  t.match(err.message, /PORT must be a port number/)
+  err = await rejection(serve(demo, { port: '0' }, { ...io, env: { WX_MP_TOKEN: 't', WX_MP_AES_KEY: 'short' } }))
+  t.match(err.message, /WX_MP_AES_KEY must be the EncodingAESKey/)
+  err = await rejection(serve(demo, { port: '0' }, { ...io, env: { WX_MP_TOKEN: 't', WX_MP_AES_KEY: 'a'.repeat(43) } }))
+  t.match(err.message, /WX_MP_APPID is not set/)
+  err = await rejection(serve(demo, { port: '0', envFile: 'missing.env' }, { ...io, env: { WX_MP_TOKEN: 't' } }))
+  t.match(err.message, /--env-file missing\.env: no such file/)
+})
