@@ -17,3 +17,6 @@ export * from './server/index.js'
 
 // WeChat API client (客服消息, menus, media, templates, users, QR codes) with the access-token 中控
 export * from './api/index.js'
+
+// WeChat emulator: act as WeChat's server against any callback URL
+export * from './emulator/index.js'
