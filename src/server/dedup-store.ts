@@ -79,6 +79,9 @@ export class MemoryDedupStore implements DedupStore {
       this.#entries.delete(key)
       return undefined
     }
+    // A hit is a use: move the entry to the most-recent end, so the bound drops the least recently used.
+    this.#entries.delete(key)
+    this.#entries.set(key, entry)
     return entry
   }
 

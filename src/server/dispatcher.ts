@@ -95,11 +95,13 @@ export class Dispatcher {
   readonly #background = new Set<Promise<unknown>>()
 
   constructor(options: DispatcherOptions) {
+    // `??` per field, not defaults spread before `...options`: callers (the plugin) pass
+    // `undefined` for settings left unset, and a spread `undefined` would erase the default.
     this.#o = {
-      dedupTtlMs: 60_000,
-      onDedupError: 'run',
-      clock: systemClock,
       ...options,
+      dedupTtlMs: options.dedupTtlMs ?? 60_000,
+      onDedupError: options.onDedupError ?? 'run',
+      clock: options.clock ?? systemClock,
       lateReply: options.lateReply,
     }
   }

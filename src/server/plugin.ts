@@ -87,8 +87,11 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
 
   // WeChat posts text/xml; accept any content type as raw text in this scope only.
   app.removeAllContentTypeParsers()
+  const arrivals = new WeakMap<FastifyRequest, number>()
   app.addHook('onRequest', async (request) => {
-    // A push without a Content-Type (some proxies drop it) is still XML.
+    // The reply deadline counts from arrival, not from when the body has been read.
+    arrivals.set(request, clock.now())
+    // A push with an empty Content-Type (some proxies blank it) is still XML.
     if (!request.headers['content-type']) request.headers['content-type'] = 'text/xml'
   })
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
@@ -106,6 +109,7 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
       method: request.method,
       query: request.query as Record<string, unknown>,
       body: typeof request.body === 'string' ? request.body : undefined,
+      receivedAt: arrivals.get(request),
     })
     return reply.code(response.status).type(response.contentType).send(response.body)
   }
