@@ -42,10 +42,17 @@ t.test('npm pack → install into an empty folder → npx wx-mp-svr handler.ts',
     cwd: dir,
     env: { ...process.env, WX_MP_TOKEN: 'packtoken', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: npm exec runs the bin in a grandchild, and the signal must reach it.
+    detached: true,
   })
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, signal)
+    } catch {
+      // already gone
+    }
+  }
+  t.teardown(() => signalGroup('SIGKILL'))
   let out = ''
   let err = ''
   child.stdout.on('data', (d: Buffer) => (out += d))
@@ -63,6 +70,6 @@ t.test('npm pack → install into an empty folder → npx wx-mp-svr handler.ts',
     body: `<xml><ToUserName>gh_pack</ToUserName><FromUserName>oPack</FromUserName><CreateTime>${ts}</CreateTime><MsgType>text</MsgType><Content>hello</Content><MsgId>1</MsgId></xml>`,
   })
   t.match(await res.text(), /<Content><!\[CDATA\[HELLO\]\]><\/Content>/, 'the installed package runs the TypeScript handler')
-  child.kill('SIGTERM')
+  signalGroup('SIGTERM')
   await once(child, 'exit')
 })
