@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomFillSync, timingSafeEqual } from 'node:crypto'
 import { WxMpError } from './errors.js'
 import { computeSignature, signatureMatches } from './signature.js'
 import { XmlBuilder, readElementText } from './xml.js'
@@ -42,7 +42,7 @@ export interface EncryptedPushParams {
 export interface EncryptReplyParams {
   timestamp: string | number
   nonce: string | number
-  /** The 16-byte random prefix; injectable for known-answer tests. Defaults to `crypto.randomBytes(16)`. */
+  /** The 16-byte random prefix; injectable for known-answer tests. Defaults to 16 bytes from the CSPRNG. */
   random?: Buffer
 }
 
@@ -56,6 +56,21 @@ const RANDOM_BYTES = 16
 const HEADER_BYTES = RANDOM_BYTES + 4
 const aesKeyForm = /^[A-Za-z0-9]{43}$/
 const base64Form = /^[A-Za-z0-9+/]+={0,2}$/
+
+/** CSPRNG bytes fetched 4 KiB at a time, as Node's own randomUUID does: one call per 256 replies, not one per reply. */
+const randomPool = Buffer.alloc(4096)
+let randomPoolAt = randomPool.length
+
+/** 16 fresh bytes from the CSPRNG (a copy: each is used once, never shared). */
+function randomPrefix(): Buffer {
+  if (randomPoolAt + RANDOM_BYTES > randomPool.length) {
+    randomFillSync(randomPool)
+    randomPoolAt = 0
+  }
+  const bytes = Buffer.from(randomPool.subarray(randomPoolAt, randomPoolAt + RANDOM_BYTES))
+  randomPoolAt += RANDOM_BYTES
+  return bytes
+}
 
 /**
  * Turns an EncodingAESKey into the AES key and IV, after checking its form (Node's base64 decoder
@@ -138,7 +153,7 @@ export class WxMpCrypto {
    *
    * @param random the 16-byte random prefix; pass it only for deterministic known-answer tests.
    */
-  encrypt(xml: string, random: Buffer = randomBytes(RANDOM_BYTES)): string {
+  encrypt(xml: string, random: Buffer = randomPrefix()): string {
     if (!Buffer.isBuffer(random) || random.length !== RANDOM_BYTES) {
       throw new RangeError('random must be a Buffer of exactly 16 bytes')
     }

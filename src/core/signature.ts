@@ -7,7 +7,15 @@
  *
  * @module
  */
+import * as nodeCrypto from 'node:crypto'
 import { createHash, timingSafeEqual } from 'node:crypto'
+
+type OneShotHash = (algorithm: string, data: string, outputEncoding: 'hex') => string
+/** `crypto.hash` (Node ≥ 20.12): one call instead of a Hash object per signature. */
+const oneShotHash = (nodeCrypto as { hash?: OneShotHash }).hash
+const sha1Hex: (data: string) => string = oneShotHash
+  ? (data) => oneShotHash('sha1', data, 'hex')
+  : (data) => createHash('sha1').update(data).digest('hex')
 
 /**
  * `sha1(sort(parts).join(''))` as lowercase hex: the signature scheme shared by the URL `signature`
@@ -21,7 +29,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
  */
 export function computeSignature(...parts: ReadonlyArray<string | number>): string {
   const sorted = parts.map(String).sort()
-  return createHash('sha1').update(sorted.join('')).digest('hex')
+  return sha1Hex(sorted.join(''))
 }
 
 /**

@@ -88,6 +88,8 @@ export function assertNoDeclarations(xml: string): void {
 export function parseXmlDocument(xml: string): XmlElement {
   if (typeof xml !== 'string') throw new WxMpError('MALFORMED_XML', 'Expected the XML document as a string.')
   assertNoDeclarations(xml)
+  const flat = readFlatDocument(xml)
+  if (flat !== undefined) return flat
   let doc: unknown
   try {
     doc = parser.parse(xml)
@@ -99,6 +101,68 @@ export function parseXmlDocument(xml: string): XmlElement {
     throw new WxMpError('MALFORMED_XML', 'Expected a WeChat message: an <xml> root element with child elements.')
   }
   return root as XmlElement
+}
+
+/** Element names the flat reader takes; anything else (namespaces, odd names) goes to the full parser. */
+const flatName = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+
+function skipSpace(xml: string, at: number): number {
+  for (;;) {
+    const c = xml.charCodeAt(at)
+    if (c !== 0x20 && c !== 0x0a && c !== 0x09) return at
+    at++
+  }
+}
+
+/**
+ * The fast path of {@link parseXmlDocument}: reads the one shape WeChat pushes have, a flat
+ * `<xml>` of distinct elements each holding a single CDATA section or plain text, in one linear
+ * scan, and returns exactly what the full parser would. Returns `undefined` for anything else
+ * (nesting, repeated or list tags, entities, comments, attributes, declarations, carriage returns,
+ * stray text), which then goes through the full parser, so its behaviour decides every case this
+ * reader does not take.
+ */
+function readFlatDocument(xml: string): XmlElement | undefined {
+  // The full parser normalises line ends first; leave those documents to it.
+  if (xml.includes('\r')) return undefined
+  let at = skipSpace(xml, 0)
+  if (!xml.startsWith('<xml>', at)) return undefined
+  at += 5
+  const root: XmlElement = {}
+  let count = 0
+  for (;;) {
+    at = skipSpace(xml, at)
+    if (xml.charCodeAt(at) !== 0x3c) return undefined
+    if (xml.startsWith('</xml>', at)) {
+      // An empty root is the full parser's to refuse.
+      return skipSpace(xml, at + 6) === xml.length && count > 0 ? root : undefined
+    }
+    const close = xml.indexOf('>', at + 1)
+    if (close === -1) return undefined
+    const name = xml.slice(at + 1, close)
+    if (!flatName.test(name) || repeatedTags.has(name) || name in root) return undefined
+    at = close + 1
+    let value: string
+    if (xml.startsWith('<![CDATA[', at)) {
+      const end = xml.indexOf(']]>', at + 9)
+      if (end === -1) return undefined
+      value = xml.slice(at + 9, end)
+      at = end + 3
+    } else {
+      const end = xml.indexOf('<', at)
+      if (end === -1) return undefined
+      value = xml.slice(at, end)
+      if (value.includes('&')) return undefined
+      value = value.trim()
+      at = end
+    }
+    if (xml.charCodeAt(at) !== 0x3c || xml.charCodeAt(at + 1) !== 0x2f || !xml.startsWith(name, at + 2) || xml.charCodeAt(at + 2 + name.length) !== 0x3e) {
+      return undefined
+    }
+    at += name.length + 3
+    root[name] = value
+    count++
+  }
 }
 
 /**

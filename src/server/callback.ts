@@ -211,10 +211,12 @@ export class Callback {
       return this.#reject(rejection.badRequest, describeError(err), { mode })
     }
 
-    const log = this.#log.child(pushBindings(msg))
-    const result = await this.#dispatcher.dispatch(msg, receivedAt, log)
-    log.info(
-      { mode, outcome: result.outcome, handlerMs: result.handlerMs, ms: this.#clock.now() - receivedAt },
+    // The push's own logger (a child) is made only if the handler or a warning uses it; the one
+    // line per push carries the same fields through the parent.
+    const bindings = pushBindings(msg)
+    const result = await this.#dispatcher.dispatch(msg, receivedAt, () => this.#log.child(bindings))
+    this.#log.info(
+      { ...bindings, mode, outcome: result.outcome, handlerMs: result.handlerMs, ms: this.#clock.now() - receivedAt },
       describeOutcome(result.outcome),
     )
     if (result.reply === null) return SUCCESS

@@ -55,6 +55,7 @@ interface Entry {
  */
 export class MemoryDedupStore implements DedupStore {
   readonly #entries = new Map<string, Entry>()
+  #order: IterableIterator<string> | undefined
   readonly #maxEntries: number
   readonly #now: () => number
   /** Entries dropped by the size bound before their TTL ran out. */
@@ -89,11 +90,26 @@ export class MemoryDedupStore implements DedupStore {
     this.#entries.delete(key)
     this.#entries.set(key, { record, expiresAt: this.#now() + ttlMs })
     while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value as string
+      const oldest = this.#oldestKey()
       const entry = this.#entries.get(oldest)!
       if (entry.expiresAt > this.#now()) this.evictedEarly++
       this.#entries.delete(oldest)
     }
+  }
+
+  /**
+   * The least recently used key. One iterator is kept across evictions: every key it has passed
+   * was deleted (evicted, expired, or moved to the end by a use), so its next key is the oldest.
+   * A fresh `keys()` per eviction would walk over all the holes the deletions left at the front
+   * of the Map's table, which costs more than the rest of a push's dedup.
+   */
+  #oldestKey(): string {
+    let next = this.#order?.next()
+    if (next === undefined || next.done === true) {
+      this.#order = this.#entries.keys()
+      next = this.#order.next()
+    }
+    return next.value as string
   }
 
   claim(key: string, ttlMs: number): Promise<DedupRecord | undefined> {

@@ -66,13 +66,62 @@ interface Run {
  * CreateTime + Event + EventKey for events (two events can share a second).
  */
 export function dedupKey(msg: Message): string {
+  // Built with join, which copies the characters into a new string. A template literal would
+  // make a rope of substrings of the request body, and every remembered key would keep its whole
+  // body alive for as long as the store holds it (10 000 bodies by default).
   if (msg.msgType !== 'event') {
     const msgId = (msg as { msgId?: unknown }).msgId
-    if (typeof msgId === 'string' && msgId !== '') return `m:${msg.fromUserName}:${msgId}`
-    return `m:${msg.fromUserName}:${msg.createTime}:${sentMsgType(msg)}`
+    if (typeof msgId === 'string' && msgId !== '') return ['m', msg.fromUserName, msgId].join(':')
+    return ['m', msg.fromUserName, msg.createTime, sentMsgType(msg)].join(':')
   }
   const eventKey = (msg as { eventKey?: unknown }).eventKey
-  return `e:${msg.fromUserName}:${msg.createTime}:${sentEvent(msg)}:${typeof eventKey === 'string' ? eventKey : ''}`
+  return ['e', msg.fromUserName, msg.createTime, sentEvent(msg), typeof eventKey === 'string' ? eventKey : ''].join(':')
+}
+
+/** Makes the push's logger at most once, when first used. */
+function lazyLog(log: Log | (() => Log)): () => Log {
+  if (typeof log !== 'function') return () => log
+  let made: Log | undefined
+  return () => (made ??= log())
+}
+
+/**
+ * The handler's `ctx.signal`, aborted at the reply deadline if the handler is still running.
+ * The deadline timer runs for every push, but the AbortController behind the signal is made on
+ * first use: most handlers never read it, and making one costs more than the rest of a push's
+ * dispatch. Read before the deadline, the signal aborts at the deadline; read after it while the
+ * handler runs, it is already aborted; once the handler is done, it never aborts.
+ */
+class DeadlineAbort {
+  readonly #clock: Clock
+  readonly #timer: unknown
+  #controller: AbortController | undefined
+  #expired = false
+
+  constructor(deadline: number, clock: Clock) {
+    this.#clock = clock
+    this.#timer = clock.setTimeout(() => {
+      this.#expired = true
+      this.#controller?.abort(deadlineReason())
+    }, Math.max(0, deadline - clock.now()))
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#expired) this.#controller.abort(deadlineReason())
+    }
+    return this.#controller.signal
+  }
+
+  /** The handler is done: the signal is never aborted from now on. */
+  finish(): void {
+    this.#clock.clearTimeout(this.#timer)
+  }
+}
+
+function deadlineReason(): DOMException {
+  return new DOMException('WeChat was answered at the reply deadline', 'TimeoutError')
 }
 
 const POLL_MS = 100
@@ -138,8 +187,10 @@ export class Dispatcher {
    * in a logged, defined answer.
    *
    * @param receivedAt when the request arrived (epoch ms); the deadline counts from it.
+   * @param log the push's logger, or a function that makes it: it is then made only when used
+   *   (by `ctx.log` or a warning), which most pushes never do.
    */
-  async dispatch(msg: Message, receivedAt: number, log: Log): Promise<DispatchResult> {
+  async dispatch(msg: Message, receivedAt: number, log: Log | (() => Log)): Promise<DispatchResult> {
     if (!this.hasHandler(msg)) return { reply: null, outcome: 'success' }
     const key = dedupKey(msg)
     const deadline = receivedAt + this.#o.replyTimeoutMs
@@ -148,7 +199,7 @@ export class Dispatcher {
 
     const run: Run = { result: undefined as unknown as Promise<Completed>, waiting: 1 }
     const started = { at: 0 }
-    run.result = this.#track(this.#process(key, msg, deadline, log, run, started))
+    run.result = this.#track(this.#process(key, msg, deadline, lazyLog(log), run, started))
     this.#runs.set(key, run)
     run.result.then(
       () => this.#runs.delete(key),
@@ -173,25 +224,31 @@ export class Dispatcher {
     return { reply: settled.done ? settled.value.reply : null, outcome: 'duplicate' }
   }
 
-  async #process(key: string, msg: Message, deadline: number, log: Log, run: Run, started: { at: number }): Promise<Completed> {
+  async #process(key: string, msg: Message, deadline: number, log: () => Log, run: Run, started: { at: number }): Promise<Completed> {
     const o = this.#o
     let claim
     try {
       claim = await o.store.claim(key, o.dedupTtlMs)
     } catch (err) {
-      log.warn({ err }, `dedup store failed; policy "${o.onDedupError}"`)
+      log().warn({ err }, `dedup store failed; policy "${o.onDedupError}"`)
       if (o.onDedupError === 'success') return { reply: null, ran: false, handlerMs: 0, failed: false }
       claim = undefined
     }
     if (claim?.state === 'done') return { reply: claim.reply, ran: false, handlerMs: 0, failed: false }
-    if (claim?.state === 'pending') return this.#awaitForeign(key, log)
+    if (claim?.state === 'pending') return this.#awaitForeign(key, log())
 
     started.at = o.clock.now()
-    const controller = new AbortController()
-    const timer = o.clock.setTimeout(() => {
-      controller.abort(new DOMException('WeChat was answered at the reply deadline', 'TimeoutError'))
-    }, Math.max(0, deadline - started.at))
-    const ctx: HandlerContext = { log, signal: controller.signal, appId: o.appId, deadline }
+    const abort = new DeadlineAbort(deadline, o.clock)
+    const ctx: HandlerContext = {
+      get log() {
+        return log()
+      },
+      get signal() {
+        return abort.signal
+      },
+      appId: o.appId,
+      deadline,
+    }
 
     let reply: ReplyMessage | null = null
     let xml: string | null = null
@@ -200,16 +257,16 @@ export class Dispatcher {
       ;({ reply, xml } = this.#render(await this.#invoke(msg, ctx), msg))
     } catch (err) {
       failed = true
-      log.error({ err, msgId: (msg as { msgId?: string }).msgId, key }, 'handler failed')
+      log().error({ err, msgId: (msg as { msgId?: string }).msgId, key }, 'handler failed')
       try {
         ;({ reply, xml } = this.#render(o.handlers.onError ? await o.handlers.onError(err, msg) : undefined, msg))
       } catch (onErrorFailure) {
-        log.error({ err: onErrorFailure }, 'onError failed too; answering success')
+        log().error({ err: onErrorFailure }, 'onError failed too; answering success')
         reply = null
         xml = null
       }
     } finally {
-      o.clock.clearTimeout(timer)
+      abort.finish()
     }
     const finished = o.clock.now()
     const handlerMs = finished - started.at
@@ -217,11 +274,11 @@ export class Dispatcher {
     try {
       await o.store.complete(key, xml, o.dedupTtlMs)
     } catch (err) {
-      log.warn({ err }, 'dedup store failed to record the answer; a retry may run the handler again')
+      log().warn({ err }, 'dedup store failed to record the answer; a retry may run the handler again')
     }
 
     if (finished >= deadline && run.waiting === 0) {
-      this.#deliverLate({ message: msg, reply, xml, handlerMs, lateByMs: finished - deadline, appId: o.appId, log })
+      this.#deliverLate({ message: msg, reply, xml, handlerMs, lateByMs: finished - deadline, appId: o.appId, log: log() })
     }
     return { reply: xml, ran: true, handlerMs, failed }
   }

@@ -88,11 +88,13 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
   // WeChat posts text/xml; accept any content type as raw text in this scope only.
   app.removeAllContentTypeParsers()
   const arrivals = new WeakMap<FastifyRequest, number>()
-  app.addHook('onRequest', async (request) => {
+  // A callback-style hook: an async one costs a promise and its resolution on every request.
+  app.addHook('onRequest', (request, _reply, done) => {
     // The reply deadline counts from arrival, not from when the body has been read.
     arrivals.set(request, clock.now())
     // A push with an empty Content-Type (some proxies blank it) is still XML.
     if (!request.headers['content-type']) request.headers['content-type'] = 'text/xml'
+    done()
   })
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
     done(null, body)

@@ -230,7 +230,7 @@ t.test('encrypted push: msg_signature problems', async (t) => {
   t.equal((await app.inject({ ...good, url: u.pathname + u.search })).statusCode, 400, 'without msg_signature: 400')
 
   const encrypt = accountCrypto().encrypt(textXml())
-  const tampered = (encrypt[5] === 'A' ? 'B' : 'A') + encrypt.slice(1)
+  const tampered = (encrypt[0] === 'A' ? 'B' : 'A') + encrypt.slice(1)
   const replaced = encrypt.slice(0, 5) + (encrypt[5] === 'A' ? 'B' : 'A') + encrypt.slice(6)
   const res = await app.inject(
     encryptedPush(textXml(), { encrypt: replaced, msgSignature: computeSignature(TOKEN, T0_S, '1320562132', encrypt) }),
