@@ -17,7 +17,7 @@ import { parseMessage } from '../core/parse.js'
 import { checkSignature } from '../core/signature.js'
 import { systemClock, type Clock } from './clock.js'
 import type { ResolvedConfig } from './config.js'
-import type { Dispatcher, Outcome } from './dispatcher.js'
+import type { Dispatcher, DispatchResult, Outcome } from './dispatcher.js'
 import type { Log } from './handlers.js'
 
 /** A request as the callback sees it. */
@@ -101,17 +101,25 @@ export class Callback {
     return this.#crypto ? 'safe' : 'plain'
   }
 
-  /** Handles one request. Never rejects. */
-  async handle(request: CallbackRequest): Promise<CallbackResponse> {
+  /**
+   * Handles one request: at once when nothing needs waiting for (verification, rejections, a
+   * handler that answers synchronously), else with a promise. Never throws, never rejects.
+   */
+  handle(request: CallbackRequest): CallbackResponse | Promise<CallbackResponse> {
     try {
       if (request.method === 'GET' || request.method === 'HEAD') return this.#verifyUrl(request.query)
-      if (request.method === 'POST') return await this.#push(request)
-      return rejection.methodNotAllowed
+      if (request.method !== 'POST') return rejection.methodNotAllowed
+      const response = this.#push(request)
+      return response instanceof Promise ? response.catch((err: unknown) => this.#failed(err)) : response
     } catch (err) {
-      // A bug of ours: WeChat would show the user an error page for a 500; `success` shows nothing.
-      this.#log.error({ err }, 'unexpected error while answering a push; answered success')
-      return SUCCESS
+      return this.#failed(err)
     }
+  }
+
+  /** A bug of ours: WeChat would show the user an error for a 500; `success` shows nothing. */
+  #failed(err: unknown): CallbackResponse {
+    this.#log.error({ err }, 'unexpected error while answering a push; answered success')
+    return SUCCESS
   }
 
   #isFresh(timestamp: string): boolean {
@@ -151,7 +159,7 @@ export class Callback {
     return ok(echostr)
   }
 
-  async #push(request: CallbackRequest): Promise<CallbackResponse> {
+  #push(request: CallbackRequest): CallbackResponse | Promise<CallbackResponse> {
     const receivedAt = request.receivedAt ?? this.#clock.now()
     const { query } = request
     const body = request.body ?? ''
@@ -214,7 +222,14 @@ export class Callback {
     // The push's own logger (a child) is made only if the handler or a warning uses it; the one
     // line per push carries the same fields through the parent.
     const bindings = pushBindings(msg)
-    const result = await this.#dispatcher.dispatch(msg, receivedAt, () => this.#log.child(bindings))
+    const result = this.#dispatcher.dispatch(msg, receivedAt, () => this.#log.child(bindings))
+    return result instanceof Promise
+      ? result.then((r) => this.#respond(r, bindings, mode, receivedAt))
+      : this.#respond(result as DispatchResult, bindings, mode, receivedAt)
+  }
+
+  /** Logs the push's one line and turns the dispatcher's answer into the response. */
+  #respond(result: DispatchResult, bindings: Record<string, unknown>, mode: PushMode, receivedAt: number): CallbackResponse {
     this.#log.info(
       { ...bindings, mode, outcome: result.outcome, handlerMs: result.handlerMs, ms: this.#clock.now() - receivedAt },
       describeOutcome(result.outcome),

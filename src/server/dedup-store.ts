@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { MaybePromise } from './handlers.js'
 
 /**
  * What the store holds for one push: still being handled, or done with its answer.
@@ -19,18 +20,20 @@ export type DedupRecord = { state: 'pending' } | { state: 'done'; reply: string 
  * A small async store behind the dedup. The in-memory default suits one process; a shared store
  * (Redis: `SET key pending NX PX ttl` for {@link DedupStore.claim}, `SET key value PX ttl` for
  * {@link DedupStore.complete}, `GET` for {@link DedupStore.get}) lets several instances behind a
- * load balancer agree.
+ * load balancer agree. Methods may answer at once or with a promise: the in-memory store answers
+ * at once, which lets a push whose handler also answers at once be served without a promise or a
+ * timer.
  */
 export interface DedupStore {
   /**
    * Atomically claims `key` for this caller: returns `undefined` when nobody had it (the caller
    * runs the handler, and the key is now `pending` for `ttlMs`), or the existing record.
    */
-  claim(key: string, ttlMs: number): Promise<DedupRecord | undefined>
+  claim(key: string, ttlMs: number): MaybePromise<DedupRecord | undefined>
   /** Records the answer of a claimed key, kept for `ttlMs`. */
-  complete(key: string, reply: string | null, ttlMs: number): Promise<void>
+  complete(key: string, reply: string | null, ttlMs: number): MaybePromise<void>
   /** Reads a record (used by copies that wait for another instance's answer). */
-  get(key: string): Promise<DedupRecord | undefined>
+  get(key: string): MaybePromise<DedupRecord | undefined>
 }
 
 /** Options of {@link MemoryDedupStore}. */
@@ -40,6 +43,8 @@ export interface MemoryDedupStoreOptions {
   /** The clock in ms (default `Date.now`), injectable for tests. */
   now?: () => number
 }
+
+const PENDING: DedupRecord = Object.freeze({ state: 'pending' })
 
 interface Entry {
   record: DedupRecord
@@ -112,19 +117,18 @@ export class MemoryDedupStore implements DedupStore {
     return next.value as string
   }
 
-  claim(key: string, ttlMs: number): Promise<DedupRecord | undefined> {
+  claim(key: string, ttlMs: number): DedupRecord | undefined {
     const entry = this.#live(key)
-    if (entry !== undefined) return Promise.resolve(entry.record)
-    this.#set(key, { state: 'pending' }, ttlMs)
-    return Promise.resolve(undefined)
+    if (entry !== undefined) return entry.record
+    this.#set(key, PENDING, ttlMs)
+    return undefined
   }
 
-  complete(key: string, reply: string | null, ttlMs: number): Promise<void> {
+  complete(key: string, reply: string | null, ttlMs: number): void {
     this.#set(key, { state: 'done', reply }, ttlMs)
-    return Promise.resolve()
   }
 
-  get(key: string): Promise<DedupRecord | undefined> {
-    return Promise.resolve(this.#live(key)?.record)
+  get(key: string): DedupRecord | undefined {
+    return this.#live(key)?.record
   }
 }

@@ -11,8 +11,8 @@ import { sentEvent, sentMsgType, type Message, type SubscribeEvent, type NormalM
 import { renderReply, type ReplyMessage } from '../core/reply.js'
 import { TEXT_REPLY_MAX_BYTES } from '../core/split-text.js'
 import { settleBy, systemClock, type Clock } from './clock.js'
-import type { DedupStore } from './dedup-store.js'
-import type { HandlerContext, HandlerResult, Handlers, LateReplyHandler, Log, OtherEvent } from './handlers.js'
+import type { DedupRecord, DedupStore } from './dedup-store.js'
+import type { HandlerContext, HandlerResult, Handlers, LateReplyHandler, Log, MaybePromise, OtherEvent } from './handlers.js'
 
 /** How a push was answered; one word in the push's log line. */
 export type Outcome = 'reply' | 'success' | 'deadline' | 'duplicate' | 'error'
@@ -94,16 +94,23 @@ function lazyLog(log: Log | (() => Log)): () => Log {
  */
 class DeadlineAbort {
   readonly #clock: Clock
-  readonly #timer: unknown
+  readonly #deadline: number
+  #timer: unknown
   #controller: AbortController | undefined
   #expired = false
 
   constructor(deadline: number, clock: Clock) {
     this.#clock = clock
-    this.#timer = clock.setTimeout(() => {
+    this.#deadline = deadline
+  }
+
+  /** Starts the deadline timer: the handler did not answer at once. */
+  arm(): void {
+    if (this.#timer !== undefined) return
+    this.#timer = this.#clock.setTimeout(() => {
       this.#expired = true
       this.#controller?.abort(deadlineReason())
-    }, Math.max(0, deadline - clock.now()))
+    }, Math.max(0, this.#deadline - this.#clock.now()))
   }
 
   get signal(): AbortSignal {
@@ -116,9 +123,22 @@ class DeadlineAbort {
 
   /** The handler is done: the signal is never aborted from now on. */
   finish(): void {
-    this.#clock.clearTimeout(this.#timer)
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
   }
 }
+
+/** A handler invocation under way: its context and what it returned (maybe a promise). */
+interface Begun {
+  startedAt: number
+  abort: DeadlineAbort
+  outcome: MaybePromise<HandlerResult>
+}
+
+function isThenable<T>(value: MaybePromise<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
+}
+
+const SUCCESS_RESULT: DispatchResult = Object.freeze({ reply: null, outcome: 'success' })
 
 function deadlineReason(): DOMException {
   return new DOMException('WeChat was answered at the reply deadline', 'TimeoutError')
@@ -190,16 +210,45 @@ export class Dispatcher {
    * @param log the push's logger, or a function that makes it: it is then made only when used
    *   (by `ctx.log` or a warning), which most pushes never do.
    */
-  async dispatch(msg: Message, receivedAt: number, log: Log | (() => Log)): Promise<DispatchResult> {
-    if (!this.hasHandler(msg)) return { reply: null, outcome: 'success' }
+  dispatch(msg: Message, receivedAt: number, log: Log | (() => Log)): MaybePromise<DispatchResult> {
+    if (!this.hasHandler(msg)) return SUCCESS_RESULT
     const key = dedupKey(msg)
     const deadline = receivedAt + this.#o.replyTimeoutMs
     const existing = this.#runs.get(key)
     if (existing) return this.#join(existing, deadline)
+    const pushLog = lazyLog(log)
+    // The run is made by #first, before the work that reads it starts.
+    let run: Run | undefined
 
+    // The fast path: a store and a handler that both answer at once (the in-memory store and a
+    // synchronous handler) are served without a promise, a timer or an abort controller.
+    let claim: MaybePromise<DedupRecord | undefined>
+    try {
+      claim = this.#o.store.claim(key, this.#o.dedupTtlMs)
+    } catch (err) {
+      claim = Promise.reject(err)
+    }
+    if (!isThenable(claim) && claim?.state !== 'pending') {
+      if (claim?.state === 'done') return { reply: claim.reply, outcome: 'duplicate' }
+      const begun = this.#begin(msg, deadline, pushLog)
+      if (!isThenable(begun.outcome)) {
+        const done = this.#completeSync(key, msg, begun)
+        if (done !== undefined) return done
+      }
+      return this.#first(key, deadline, () => this.#complete(key, msg, deadline, pushLog, run!, begun), (r) => (run = r))
+    }
+    return this.#first(key, deadline, () => this.#process(key, msg, deadline, pushLog, claim, run!), (r) => (run = r))
+  }
+
+  /**
+   * Registers a run so that copies can join it, and waits for its result until the deadline.
+   *
+   * @param work starts the run; it may read the run through `bind` (called before `work`).
+   */
+  async #first(key: string, deadline: number, work: () => Promise<Completed>, bind: (run: Run) => void): Promise<DispatchResult> {
     const run: Run = { result: undefined as unknown as Promise<Completed>, waiting: 1 }
-    const started = { at: 0 }
-    run.result = this.#track(this.#process(key, msg, deadline, lazyLog(log), run, started))
+    bind(run)
+    run.result = this.#track(work())
     this.#runs.set(key, run)
     run.result.then(
       () => this.#runs.delete(key),
@@ -224,11 +273,18 @@ export class Dispatcher {
     return { reply: settled.done ? settled.value.reply : null, outcome: 'duplicate' }
   }
 
-  async #process(key: string, msg: Message, deadline: number, log: () => Log, run: Run, started: { at: number }): Promise<Completed> {
+  async #process(
+    key: string,
+    msg: Message,
+    deadline: number,
+    log: () => Log,
+    claimed: MaybePromise<DedupRecord | undefined>,
+    run: Run,
+  ): Promise<Completed> {
     const o = this.#o
     let claim
     try {
-      claim = await o.store.claim(key, o.dedupTtlMs)
+      claim = await claimed
     } catch (err) {
       log().warn({ err }, `dedup store failed; policy "${o.onDedupError}"`)
       if (o.onDedupError === 'success') return { reply: null, ran: false, handlerMs: 0, failed: false }
@@ -236,8 +292,12 @@ export class Dispatcher {
     }
     if (claim?.state === 'done') return { reply: claim.reply, ran: false, handlerMs: 0, failed: false }
     if (claim?.state === 'pending') return this.#awaitForeign(key, log())
+    return this.#complete(key, msg, deadline, log, run, this.#begin(msg, deadline, log))
+  }
 
-    started.at = o.clock.now()
+  /** Calls the handler with its context; a synchronous throw becomes a rejected outcome. */
+  #begin(msg: Message, deadline: number, log: () => Log): Begun {
+    const o = this.#o
     const abort = new DeadlineAbort(deadline, o.clock)
     const ctx: HandlerContext = {
       get log() {
@@ -249,12 +309,49 @@ export class Dispatcher {
       appId: o.appId,
       deadline,
     }
+    const startedAt = o.clock.now()
+    let outcome: MaybePromise<HandlerResult>
+    try {
+      outcome = this.#invoke(msg, ctx)
+    } catch (err) {
+      outcome = Promise.reject(err)
+    }
+    return { startedAt, abort, outcome }
+  }
 
+  /**
+   * Finishes a handler that answered at once: renders, records and returns the result, or
+   * `undefined` when something needs the general path (an invalid reply, a store answering with
+   * a promise or failing).
+   */
+  #completeSync(key: string, msg: Message, begun: Begun): DispatchResult | undefined {
+    let rendered
+    try {
+      rendered = this.#render(begun.outcome as HandlerResult, msg)
+    } catch {
+      return undefined
+    }
+    let recorded: MaybePromise<void>
+    try {
+      recorded = this.#o.store.complete(key, rendered.xml, this.#o.dedupTtlMs)
+    } catch {
+      return undefined
+    }
+    if (isThenable(recorded)) return undefined
+    begun.abort.finish()
+    const handlerMs = this.#o.clock.now() - begun.startedAt
+    return { reply: rendered.xml, outcome: rendered.xml === null ? 'success' : 'reply', handlerMs }
+  }
+
+  /** Waits for the handler, renders, records the answer and hands a late one to `lateReply`. */
+  async #complete(key: string, msg: Message, deadline: number, log: () => Log, run: Run, begun: Begun): Promise<Completed> {
+    const o = this.#o
+    begun.abort.arm()
     let reply: ReplyMessage | null = null
     let xml: string | null = null
     let failed = false
     try {
-      ;({ reply, xml } = this.#render(await this.#invoke(msg, ctx), msg))
+      ;({ reply, xml } = this.#render(await begun.outcome, msg))
     } catch (err) {
       failed = true
       log().error({ err, msgId: (msg as { msgId?: string }).msgId, key }, 'handler failed')
@@ -266,10 +363,10 @@ export class Dispatcher {
         xml = null
       }
     } finally {
-      abort.finish()
+      begun.abort.finish()
     }
     const finished = o.clock.now()
-    const handlerMs = finished - started.at
+    const handlerMs = finished - begun.startedAt
 
     try {
       await o.store.complete(key, xml, o.dedupTtlMs)
@@ -301,19 +398,11 @@ export class Dispatcher {
     return { reply: null, ran: false, handlerMs: 0, failed: false }
   }
 
-  #invoke(msg: Message, ctx: HandlerContext): Promise<HandlerResult> {
+  #invoke(msg: Message, ctx: HandlerContext): MaybePromise<HandlerResult> {
     const h = this.#o.handlers
-    return new Promise<HandlerResult>((resolve, reject) => {
-      try {
-        let result
-        if (msg.msgType !== 'event') result = h.onMessage!(msg as NormalMessage, ctx)
-        else if (msg.event === 'subscribe') result = h.onSubscribe!(msg as SubscribeEvent, ctx)
-        else result = h.onEvent!(msg as OtherEvent, ctx)
-        Promise.resolve(result).then(resolve, reject)
-      } catch (err) {
-        reject(err)
-      }
-    })
+    if (msg.msgType !== 'event') return h.onMessage!(msg as NormalMessage, ctx)
+    if (msg.event === 'subscribe') return h.onSubscribe!(msg as SubscribeEvent, ctx)
+    return h.onEvent!(msg as OtherEvent, ctx)
   }
 
   #render(result: HandlerResult, msg: Message): { reply: ReplyMessage | null; xml: string | null } {

@@ -5,24 +5,25 @@
  *
  * @module
  */
+import { createRequire } from 'node:module'
 import { pino, type Logger, type LoggerOptions } from 'pino'
-import pinoPretty from 'pino-pretty'
 
-/** Paths whose values pino replaces with `[redacted]`. */
-export const redactPaths = [
-  'token',
-  'aesKey',
-  'appSecret',
-  'secret',
-  'access_token',
-  '*.token',
-  '*.aesKey',
-  '*.appSecret',
-  '*.secret',
-  '*.access_token',
-  'req.headers.authorization',
-  'req.headers.cookie',
-]
+/** pino-pretty is loaded only when a terminal wants it: servers writing JSON never pay for it. */
+const require = createRequire(import.meta.url)
+
+/**
+ * Paths whose values pino replaces with `[redacted]`: the secrets' own names at the top level and
+ * one level down (`{ config }`, `{ options }`, …). The kit never logs a secret itself; this guards
+ * what handlers log through `ctx.log`. Explicit paths rather than `*.token` wildcards: a wildcard
+ * makes every log call walk every key of the object.
+ */
+export const redactPaths = ['token', 'aesKey', 'appSecret', 'secret', 'access_token'].flatMap((name) => [
+  name,
+  `config.${name}`,
+  `options.${name}`,
+  `account.${name}`,
+])
+  .concat(['req.headers.authorization', 'req.headers.cookie'])
 
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
@@ -44,7 +45,11 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   }
   const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true)
   if (pretty) {
+    const pinoPretty = require('pino-pretty') as (options: Record<string, unknown>) => pino.DestinationStream
     return pino(config, pinoPretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
   }
-  return pino(config, (options.destination ?? pino.destination({ fd: 1, sync: false })) as pino.DestinationStream)
+  // Synchronous writes: an asynchronous destination hands every batch to libuv's thread pool,
+  // which cost the benchmark about 25 µs per push (a fifth of its CPU); a write to stdout is a
+  // few µs, and no line is lost if the process dies.
+  return pino(config, (options.destination ?? pino.destination({ fd: 1, sync: true })) as pino.DestinationStream)
 }

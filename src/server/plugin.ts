@@ -9,7 +9,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { Callback } from './callback.js'
+import { Callback, type CallbackResponse } from './callback.js'
 import { systemClock, type Clock } from './clock.js'
 import { resolveConfig, type EnvBackedOptions } from './config.js'
 import { MemoryDedupStore, type DedupStore } from './dedup-store.js'
@@ -106,14 +106,17 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
     return reply.code(status).type('text/plain; charset=utf-8').send(status === 413 ? 'payload too large' : 'bad request')
   })
 
-  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const response = await callback.handle({
+  const send = (reply: FastifyReply, response: CallbackResponse): FastifyReply =>
+    reply.code(response.status).type(response.contentType).send(response.body)
+  // Not an async function: most pushes are answered synchronously, without a promise.
+  const handler = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> => {
+    const response = callback.handle({
       method: request.method,
       query: request.query as Record<string, unknown>,
       body: typeof request.body === 'string' ? request.body : undefined,
       receivedAt: arrivals.get(request),
     })
-    return reply.code(response.status).type(response.contentType).send(response.body)
+    return response instanceof Promise ? response.then((r) => send(reply, r)) : send(reply, response)
   }
   app.route({ method: ['GET', 'POST'], url: config.path, handler, bodyLimit: BODY_LIMIT_BYTES })
   app.route({
