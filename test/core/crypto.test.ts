@@ -39,7 +39,7 @@ const fixedRandom = Buffer.from('aaaabbbbccccdddd')
 // ---------------------------------------------------------------------------------------------
 // Official vectors
 
-t.test('official worked example: decrypt (../shared/vectors/official-doc.json)', async (t) => {
+t.test('official worked example: decrypt (test/vectors/official-doc.json)', async (t) => {
   const v = officialVectors.find((x) => x.id === 'official-doc-safe-post-decrypt')!
   t.ok(v, 'vector present')
   const c = cryptoFor(v)

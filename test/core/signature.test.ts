@@ -6,7 +6,7 @@ import { officialVectors } from './helpers.js'
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex')
 
-t.test('official worked examples (../shared/vectors/official-doc.json)', async (t) => {
+t.test('official worked examples (test/vectors/official-doc.json)', async (t) => {
   const vectors = officialVectors.filter((v) => v.kind === 'signature')
   t.ok(vectors.length >= 3, 'the file has the three URL signature examples')
   for (const v of vectors) {
