@@ -1,9 +1,15 @@
 import t from 'tap'
 import type { Test } from 'tap'
+import { execFile } from 'node:child_process'
+import { cpSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { loadHandlers } from '../../src/cli/load-handlers.js'
 import { isWxMpError, parseMessage } from '../../src/index.js'
 
+const run = promisify(execFile)
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const text = parseMessage(
   '<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>',
@@ -22,14 +28,26 @@ t.test('a default export object in an .mjs file', async (t) => {
   t.equal(typeof h.onSubscribe, 'function')
 })
 
-t.test('CommonJS projects ("type": "commonjs", what npm init -y writes)', async (t) => {
-  const ts = await loadHandlers('cjs/bot.ts', fixtures)
-  t.equal(await ts.onMessage!(text as never, ctx), 'cjs-ts:hi', '.ts with ESM syntax in a CommonJS package')
-  t.equal(typeof ts.onSubscribe, 'function')
-  const js = await loadHandlers('cjs/plain.js', fixtures)
-  t.equal(await js.onMessage!(text as never, ctx), 'cjs-js:hi', 'module.exports object')
-  const cjs = await loadHandlers('cjs/bot.cjs', fixtures)
-  t.equal(await cjs.onMessage!(text as never, ctx), 'cjs-cjs:hi', 'exports.onMessage')
+t.test('CommonJS projects ("type": "commonjs", what npm init -y writes), loaded as the CLI does', async (t) => {
+  // In a child process without this test runner's own TypeScript loader, from a fresh copy of the
+  // fixture (a path tsx has never cached): what a user's first `npx wx-mp-svr bot.ts` meets.
+  const project = mkdtempSync(join(tmpdir(), 'wx-cjs-'))
+  cpSync(join(fixtures, 'cjs'), project, { recursive: true })
+  const loader = new URL('../../dist/cli/load-handlers.js', import.meta.url).href
+  const script = [
+    `import { loadHandlers } from ${JSON.stringify(loader)}`,
+    "const msg = { msgType: 'text', content: 'hi' }",
+    "for (const file of ['bot.ts', 'plain.js', 'bot.cjs']) {",
+    `  const h = await loadHandlers(file, ${JSON.stringify(project)})`,
+    "  console.log(file, await h.onMessage(msg, {}), typeof h.onSubscribe)",
+    '}',
+  ].join('\n')
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: project })
+  t.equal(
+    stdout,
+    ['bot.ts cjs-ts:hi function', 'plain.js cjs-js:hi undefined', 'bot.cjs cjs-cjs:hi undefined', ''].join('\n'),
+    '.ts with ESM syntax, a module.exports object, and exports.onMessage',
+  )
 })
 
 async function rejectsConfig(t: Test, file: string, pattern: RegExp): Promise<void> {
