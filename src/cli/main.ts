@@ -23,7 +23,7 @@ function version(): string {
 /** Builds the program (exported for tests and `--help` checks). */
 export function createProgram(): Command {
   const program = new Command('wx-mp-svr')
-    .description('WeChat Official Account (微信公众号) message server kit')
+    .description('WeChat Official Account (微信公众号) message server kit. Run a bot: wx-mp-svr bot.ts [--port 5001]')
     .version(version())
     .showHelpAfterError()
   registerServeCommand(program)
@@ -39,6 +39,12 @@ export function createProgram(): Command {
 export async function run(argv: string[] = process.argv): Promise<void> {
   const program = createProgram()
   program.exitOverride()
+  if (argv.length <= 2) {
+    // No arguments: the overview of every command, not the default command's usage error.
+    process.stderr.write(program.helpInformation())
+    process.exitCode = 1
+    return
+  }
   try {
     await program.parseAsync(argv)
   } catch (err) {

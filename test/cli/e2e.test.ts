@@ -71,3 +71,12 @@ t.test('a configuration error exits 1 naming the variable', async (t) => {
   t.match(run.stderr(), /WX_MP_TOKEN is not set/)
   t.notMatch(run.stderr(), /\n\s+at /, 'no stack trace for a mistake the user can fix')
 })
+
+t.test('no arguments: the overview of every command, exit 1', async (t) => {
+  const run = start([], {})
+  const [code] = await once(run.child, 'exit')
+  t.equal(code, 1)
+  t.match(run.stderr(), /Run a bot: wx-mp-svr bot\.ts/)
+  t.match(run.stderr(), /verify \[options\] <url>/)
+  t.match(run.stderr(), /send \[options\] <url>/)
+})
