@@ -192,6 +192,14 @@ export class Callback {
       }
       mode = hasPlaintextFields(body) ? 'compat' : 'safe'
     } else {
+      if (this.#crypto && !encrypted && !this.#config.allowPlainPushes) {
+        // The URL signature does not cover the body: with a key configured, only encrypted pushes
+        // are authentic (anyone who saw one push URL could otherwise forge plain ones).
+        return this.#reject(
+          rejection.unauthorized,
+          'plain-mode push refused: WX_MP_AES_KEY is set, so only 兼容模式/安全模式 pushes are accepted. Switch the admin page to 安全模式, or unset WX_MP_AES_KEY for 明文模式 (WX_MP_ALLOW_PLAIN_PUSHES=1 accepts both while you switch)',
+        )
+      }
       const signature = param(query, 'signature')
       if (signature === undefined) return this.#reject(rejection.badRequest, 'push without signature')
       if (!checkSignature(this.#config.token, signature, timestamp, nonce)) {

@@ -27,6 +27,14 @@ export interface EnvBackedOptions {
   replyTimeoutMs?: number
   /** Allowed clock difference of `timestamp`, in seconds; 0 disables. Env: `WX_MP_TIMESTAMP_TOLERANCE_S`. Default 300. */
   timestampToleranceS?: number
+  /**
+   * With an AES key, also accept plain-mode (明文) pushes. Off by default: a plain push is
+   * authenticated only by the URL `signature`, which does not cover the body and which every
+   * push URL (often found in proxy logs) carries, so accepting them would let anyone who saw one
+   * URL forge messages for 5 minutes. Turn it on only while switching the admin page between modes.
+   * Env: `WX_MP_ALLOW_PLAIN_PUSHES=1`.
+   */
+  allowPlainPushes?: boolean
 }
 
 /** The validated configuration. */
@@ -39,6 +47,7 @@ export interface ResolvedConfig {
   path: string
   replyTimeoutMs: number
   timestampToleranceS: number
+  allowPlainPushes: boolean
 }
 
 /** Defaults of the optional settings. */
@@ -120,5 +129,10 @@ export function resolveConfig(options: EnvBackedOptions, env: Env = process.env)
   const timestampToleranceS =
     integer(options.timestampToleranceS, env, 'WX_MP_TIMESTAMP_TOLERANCE_S', 'timestampToleranceS') ?? defaults.timestampToleranceS
   if (timestampToleranceS < 0) throw configError('WX_MP_TIMESTAMP_TOLERANCE_S must be 0 (off) or a positive number of seconds.')
-  return { token, aesKey, previousAesKeys, appId, appSecret, path, replyTimeoutMs, timestampToleranceS }
+  const allowText = pick(undefined, env, 'WX_MP_ALLOW_PLAIN_PUSHES')
+  if (allowText !== undefined && !/^(1|0|true|false|yes|no)$/i.test(allowText)) {
+    throw configError(`WX_MP_ALLOW_PLAIN_PUSHES must be 1 or 0 (true or false), got "${allowText}".`)
+  }
+  const allowPlainPushes = options.allowPlainPushes ?? (allowText !== undefined && /^(1|true|yes)$/i.test(allowText))
+  return { token, aesKey, previousAesKeys, appId, appSecret, path, replyTimeoutMs, timestampToleranceS, allowPlainPushes }
 }

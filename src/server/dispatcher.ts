@@ -232,7 +232,7 @@ export class Dispatcher {
       if (claim?.state === 'done') return { reply: claim.reply, outcome: 'duplicate' }
       const begun = this.#begin(msg, deadline, pushLog)
       if (!isThenable(begun.outcome)) {
-        const done = this.#completeSync(key, msg, begun)
+        const done = this.#completeSync(key, msg, deadline, pushLog, begun)
         if (done !== undefined) return done
       }
       return this.#first(key, deadline, () => this.#complete(key, msg, deadline, pushLog, run!, begun), (r) => (run = r))
@@ -324,24 +324,37 @@ export class Dispatcher {
    * `undefined` when something needs the general path (an invalid reply, a store answering with
    * a promise or failing).
    */
-  #completeSync(key: string, msg: Message, begun: Begun): DispatchResult | undefined {
+  #completeSync(key: string, msg: Message, deadline: number, log: () => Log, begun: Begun): MaybePromise<DispatchResult> | undefined {
     let rendered
     try {
       rendered = this.#render(begun.outcome as HandlerResult, msg)
     } catch {
       return undefined
     }
+    begun.abort.finish()
+    const handlerMs = this.#o.clock.now() - begun.startedAt
+    const result: DispatchResult = { reply: rendered.xml, outcome: rendered.xml === null ? 'success' : 'reply', handlerMs }
     let recorded: MaybePromise<void>
     try {
       recorded = this.#o.store.complete(key, rendered.xml, this.#o.dedupTtlMs)
-    } catch {
-      return undefined
+    } catch (err) {
+      log().warn({ err }, 'dedup store failed to record the answer; a retry may run the handler again')
+      return result
     }
-    if (isThenable(recorded)) return undefined
-    begun.abort.finish()
-    const handlerMs = this.#o.clock.now() - begun.startedAt
-    return { reply: rendered.xml, outcome: rendered.xml === null ? 'success' : 'reply', handlerMs }
+    if (!isThenable(recorded)) return result
+    // A store that records asynchronously: copies join this run until the answer is recorded.
+    const completed: Completed = { reply: rendered.xml, ran: true, handlerMs, failed: false }
+    const recording = async (): Promise<Completed> => {
+      try {
+        await recorded
+      } catch (err) {
+        log().warn({ err }, 'dedup store failed to record the answer; a retry may run the handler again')
+      }
+      return completed
+    }
+    return this.#first(key, deadline, recording, () => {})
   }
+
 
   /** Waits for the handler, renders, records the answer and hands a late one to `lateReply`. */
   async #complete(key: string, msg: Message, deadline: number, log: () => Log, run: Run, begun: Begun): Promise<Completed> {

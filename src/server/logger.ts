@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module'
 import { pino, type Logger, type LoggerOptions } from 'pino'
+import { WxMpError } from '../core/errors.js'
 
 /** pino-pretty is loaded only when a terminal wants it: servers writing JSON never pay for it. */
 const require = createRequire(import.meta.url)
@@ -25,6 +26,9 @@ export const redactPaths = ['token', 'aesKey', 'appSecret', 'secret', 'access_to
 ])
   .concat(['req.headers.authorization', 'req.headers.cookie'])
 
+/** The levels LOG_LEVEL may name. */
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
   /** Log level; default `LOG_LEVEL` or `info`. */
@@ -39,8 +43,12 @@ export interface CreateLoggerOptions {
  * Creates the logger `createServer` and the CLI use.
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const level = options.level ?? process.env['LOG_LEVEL'] ?? 'info'
+  if (!logLevels.includes(level)) {
+    throw new WxMpError('INVALID_CONFIG', `LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${level}". Fix it or unset it for info.`)
+  }
   const config: LoggerOptions = {
-    level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
+    level,
     redact: { paths: redactPaths, censor: '[redacted]' },
   }
   const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true)

@@ -113,4 +113,12 @@ t.test('config errors name the variable and the fix', async (t) => {
   t.match(err.message, /WX_MP_APPID is not set/)
   err = await rejection(serve(demo, { port: '0', envFile: 'missing.env' }, { ...io, env: { WX_MP_TOKEN: 't' } }))
   t.match(err.message, /--env-file missing\.env: no such file/)
+  err = await rejection(serve(demo, { port: '0' }, { ...io, env: { WX_MP_TOKEN: 't', LOG_LEVEL: 'verbose' } }))
+  t.match(err.message, /LOG_LEVEL must be one of/)
+
+  const first = await serve(demo, { port: '0' }, { ...io, env: { WX_MP_TOKEN: 't', LOG_LEVEL: 'silent' } })
+  t.teardown(() => first.close())
+  const busy = new URL(first.url).port
+  err = await rejection(serve(demo, { port: busy }, { ...io, env: { WX_MP_TOKEN: 't', LOG_LEVEL: 'silent' } }))
+  t.match(err.message, new RegExp(`Port ${busy} is already in use.*--port or PORT`))
 })

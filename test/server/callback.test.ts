@@ -21,6 +21,7 @@ import {
   plainPush,
   replyFields,
   safeAccount,
+  mixedAccount,
   textXml,
   verifyRequest,
 } from './helpers.js'
@@ -123,7 +124,7 @@ t.test('plain mode: missing parameters → 400, bad signature → 401, stale →
 t.test('no reply → plain "success"', async (t) => {
   let calls = 0
   const { app } = await makeApp(t, {
-    ...safeAccount,
+    ...mixedAccount,
     onMessage: () => {
       calls++
     },
@@ -142,7 +143,7 @@ t.test('no reply → plain "success"', async (t) => {
 
 t.test('safe mode: <ToUserName>+<Encrypt>, reply encrypted and signed', async (t) => {
   const { calls, onMessage } = echo()
-  const { app } = await makeApp(t, { ...safeAccount, onMessage })
+  const { app } = await makeApp(t, { ...mixedAccount, onMessage })
   const request = encryptedPush(textXml({ content: '加密的 hello' }), { mode: 'safe', nonce: '777' })
   t.notMatch(request.payload as string, 'MsgType', 'the body carries no plaintext fields')
   const res = await app.inject(request)
@@ -159,7 +160,7 @@ t.test('safe mode: <ToUserName>+<Encrypt>, reply encrypted and signed', async (t
 
 t.test('compatible mode: plaintext fields + <Encrypt>, the handler sees the decrypted message, reply encrypted', async (t) => {
   const { calls, onMessage } = echo()
-  const { app } = await makeApp(t, { ...safeAccount, onMessage })
+  const { app } = await makeApp(t, { ...mixedAccount, onMessage })
   // The plaintext copy says one thing, the authenticated ciphertext another: the ciphertext wins.
   const request = encryptedPush(textXml({ content: 'secret text' }), {
     mode: 'compat',
@@ -182,7 +183,7 @@ t.test('compatible mode: plaintext fields + <Encrypt>, the handler sees the decr
 
 t.test('compatible mode: user text containing <Encrypt> in CDATA does not confuse the envelope reader', async (t) => {
   const { calls, onMessage } = echo()
-  const { app } = await makeApp(t, { ...safeAccount, onMessage })
+  const { app } = await makeApp(t, { ...mixedAccount, onMessage })
   const content = '<Encrypt>AAAA</Encrypt> and <MsgType>x</MsgType>'
   const res = await app.inject(encryptedPush(textXml({ content }), { mode: 'compat' }))
   t.equal(res.statusCode, 200)
@@ -223,7 +224,7 @@ t.test('safe push with no AES key configured → 400, no handler call', async (t
 
 t.test('encrypted push: msg_signature problems', async (t) => {
   const { calls, onMessage } = echo()
-  const { app } = await makeApp(t, { ...safeAccount, onMessage })
+  const { app } = await makeApp(t, { ...mixedAccount, onMessage })
   const good = encryptedPush(textXml())
   const u = new URL(good.url as string, 'http://x')
   u.searchParams.delete('msg_signature')
@@ -303,7 +304,7 @@ t.test('GET /healthz → 200', async (t) => {
 t.test('bad input: 400 (or 401) and never a handler call, a 500 or an unhandled rejection', async (t) => {
   failOnUnhandledRejection(t)
   const { calls, onMessage } = echo()
-  const { app } = await makeApp(t, { ...safeAccount, onMessage, onEvent: onMessage, onSubscribe: onMessage })
+  const { app } = await makeApp(t, { ...mixedAccount, onMessage, onEvent: onMessage, onSubscribe: onMessage })
   const crypto = accountCrypto()
   const bomb =
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">' +
@@ -360,7 +361,7 @@ t.test('bad input: 400 (or 401) and never a handler call, a 500 or an unhandled 
 t.test('control characters in text reach the handler unchanged; the echo strips only XML-illegal ones', async (t) => {
   failOnUnhandledRejection(t)
   const { calls, onMessage } = echo()
-  const { app } = await makeApp(t, { ...safeAccount, onMessage })
+  const { app } = await makeApp(t, { ...mixedAccount, onMessage })
   const content = 'a\x1db\x01c\td\ne 😀 ]]> end'
   // Built by hand: XmlBuilder (rightly) strips the control characters on output.
   const raw =
@@ -379,4 +380,22 @@ t.test('control characters in text reach the handler unchanged; the echo strips 
   t.equal(safe.statusCode, 200)
   t.equal((calls[1] as { content?: string }).content, content, 'also through the ciphertext')
   t.equal(field(replyFields(openEncryptedReply(safe.body).xml), 'Content'), expected)
+})
+
+t.test('with an AES key, a plain push is refused (its URL signature does not cover the body)', async (t) => {
+  failOnUnhandledRejection(t)
+  const { calls, onMessage } = echo()
+  const { app, lines } = await makeApp(t, { ...safeAccount, onMessage })
+  // The URL of a real safe-mode push, reused with a forged plaintext body and no encrypt_type.
+  const real = encryptedPush(textXml({ content: 'real', msgId: '1' }))
+  const url = new URL(real.url as string, 'http://x')
+  for (const name of ['encrypt_type', 'msg_signature']) url.searchParams.delete(name)
+  const forged = await app.inject({ method: 'POST', url: url.pathname + url.search, payload: textXml({ content: 'FORGED', msgId: '2' }) })
+  t.equal(forged.statusCode, 401)
+  t.equal(calls.length, 0, 'the forged message reached no handler')
+  t.ok(lines.some((l) => /plain-mode push refused/.test(String(l['reason']))), 'the log says why and how to fix it')
+  t.equal((await app.inject(real)).statusCode, 200, 'the real encrypted push still works')
+
+  const { app: mixed } = await makeApp(t, { ...safeAccount, onMessage, env: { WX_MP_ALLOW_PLAIN_PUSHES: '1' } })
+  t.equal((await mixed.inject(plainPush(textXml({ msgId: '3' })))).statusCode, 200, 'WX_MP_ALLOW_PLAIN_PUSHES=1 accepts them while switching modes')
 })

@@ -31,6 +31,7 @@ t.test('resolveConfig: defaults, env fallback, explicit options first', async (t
       path: defaults.path,
       replyTimeoutMs: 4500,
       timestampToleranceS: 300,
+      allowPlainPushes: false,
     },
     'only the token set: every default',
   )

@@ -551,3 +551,40 @@ t.test('Dispatcher without HTTP: deadline and late join with the fake clock', as
   t.equal(d.pending, 0, 'drained')
   t.equal(clock.now(), T0 + 100)
 })
+
+t.test('a store that claims at once but records asynchronously: one record per push, a failed write only logged', async (t) => {
+  failOnUnhandledRejection(t)
+  const memory = new Map<string, DedupRecord>()
+  let completes = 0
+  const store: DedupStore = {
+    claim: (key) => {
+      const found = memory.get(key)
+      if (!found) memory.set(key, { state: 'pending' })
+      return found
+    },
+    complete: async (key, reply) => {
+      completes++
+      if (completes === 1) throw new Error('write-behind failed')
+      memory.set(key, { state: 'done', reply })
+    },
+    get: (key) => memory.get(key),
+  }
+  let runs = 0
+  const { app, lines } = await makeApp(t, {
+    dedupStore: store,
+    onMessage: (m) => {
+      runs++
+      return m.msgType === 'text' ? `echo ${m.content}` : undefined
+    },
+  })
+  const first = await app.inject(plainPush(textXml({ content: 'a', msgId: '1' })))
+  t.match(first.body, /echo a/)
+  t.equal(completes, 1, 'recorded once, not again by a fallback path')
+  t.ok(lines.some((l) => /failed to record the answer/.test(String(l['msg']))), 'the failed write is logged')
+  const second = await app.inject(plainPush(textXml({ content: 'b', msgId: '2' })))
+  t.match(second.body, /echo b/)
+  const retry = await app.inject(plainPush(textXml({ content: 'b', msgId: '2' })))
+  t.match(retry.body, /echo b/, 'a retry gets the recorded answer')
+  t.equal(runs, 2, 'the handler ran once per message')
+  t.equal(completes, 2)
+})

@@ -18,6 +18,7 @@ import {
   plainPush,
   replyFields,
   safeAccount,
+  mixedAccount,
   textXml,
 } from './helpers.js'
 
@@ -93,7 +94,7 @@ t.test('absent onEvent (and absent onSubscribe / onMessage) → success', async 
 t.test('ctx carries log, signal, appId and deadline', async (t) => {
   let ctx: HandlerContext | undefined
   const { app, lines } = await makeApp(t, {
-    ...safeAccount,
+    ...mixedAccount,
     replyTimeoutMs: 3000,
     onMessage: (_m, c) => {
       ctx = c
@@ -187,7 +188,7 @@ t.test('a handler that throws: 200 success, the error logged with the msgId; onE
 t.test('onError throwing (or rejecting) → success, logged', async (t) => {
   failOnUnhandledRejection(t)
   const { app, lines } = await makeApp(t, {
-    ...safeAccount,
+    ...mixedAccount,
     onMessage: () => {
       throw new Error('first')
     },
@@ -209,7 +210,7 @@ t.test('an invalid reply object → success, logged', async (t) => {
   failOnUnhandledRejection(t)
   const article = { title: 'T', url: 'http://u' }
   const { app, lines } = await makeApp(t, {
-    ...safeAccount,
+    ...mixedAccount,
     onMessage: (m) =>
       m.msgType === 'text' && m.content === 'news'
         ? { msgType: 'news', articles: [article, article] }

@@ -179,6 +179,9 @@ export async function makeApp(t: Test, options: Partial<CreateServerOptions> = {
 /** Options of a safe-mode account. */
 export const safeAccount = { token: TOKEN, aesKey: AES_KEY, appId: APP_ID } as const
 
+/** A safe-mode account that also accepts plain pushes (`allowPlainPushes`), for tests that mix modes. */
+export const mixedAccount = { ...safeAccount, allowPlainPushes: true } as const
+
 export function accountCrypto(appId: string = APP_ID, token: string = TOKEN, aesKey: string = AES_KEY): WxMpCrypto {
   return new WxMpCrypto({ token, aesKey, appId })
 }

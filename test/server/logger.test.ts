@@ -52,6 +52,7 @@ t.test('one line per push, with mode, outcome and handlerMs', async (t) => {
     token: TOKEN,
     aesKey: AES_KEY,
     appId: APP_ID,
+    allowPlainPushes: true,
     onMessage: (m) => (m.msgType === 'text' && m.content === 'quiet' ? undefined : 'hi'),
   })
   await app.inject(plainPush(textXml({ msgId: '1' })))
@@ -79,6 +80,7 @@ t.test('a secret never appears in any log line of full pushes, errors and reject
     token: TOKEN,
     aesKey: AES_KEY,
     appId: APP_ID,
+    allowPlainPushes: true,
     appSecret: APP_SECRET,
     onMessage: (m, ctx) => {
       // A handler logging the whole config by mistake.

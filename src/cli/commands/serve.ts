@@ -76,7 +76,22 @@ export async function serve(file: string, flags: ServeFlags, io: ServeIo): Promi
   const config = resolveConfig({ token: devToken, path: flags.path }, env)
   const handlers = await loadHandlers(file, io.cwd)
   const app = await createServer({ ...handlers, token: config.token, path: config.path, env, logger: createLogger({ level: env['LOG_LEVEL'] }) })
-  await app.listen({ port: listenPort, host })
+  try {
+    await app.listen({ port: listenPort, host })
+  } catch (cause) {
+    await app.close()
+    const code = (cause as { code?: string }).code
+    if (code === 'EADDRINUSE') {
+      throw new WxMpError('INVALID_CONFIG', `Port ${listenPort} is already in use: stop the other process, or choose another with --port or PORT.`, { cause })
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new WxMpError('INVALID_CONFIG', `Cannot listen on host "${host}": use an address of this machine with --host or HOST (127.0.0.1, or 0.0.0.0 for all).`, { cause })
+    }
+    if (code === 'EACCES') {
+      throw new WxMpError('INVALID_CONFIG', `Not allowed to listen on port ${listenPort} (ports below 1024 need root): use a port such as 5001 behind nginx, with --port or PORT.`, { cause })
+    }
+    throw cause
+  }
   const address = app.server.address()
   const actualPort = typeof address === 'object' && address ? address.port : listenPort
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
@@ -85,7 +100,7 @@ export async function serve(file: string, flags: ServeFlags, io: ServeIo): Promi
 
   const lines = [
     '',
-    `wx-mp-svr  ${file} is listening on ${url}  (${safe ? 'safe mode: 安全模式 / 兼容模式 / 明文模式 all work' : 'plain mode: 明文模式'})`,
+    `wx-mp-svr  ${file} is listening on ${url}  (${safe ? 'safe mode: 安全模式 or 兼容模式' : 'plain mode: 明文模式'})`,
     '',
     '  On the admin page (mp.weixin.qq.com → 设置与开发 → 基本配置 → 服务器配置 → 修改配置):',
     `    服务器地址(URL)        https://<your domain>${config.path}   (WeChat calls ports 80/443 only: proxy them to ${host}:${actualPort}, see README)`,
