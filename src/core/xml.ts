@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { XMLParser } from 'fast-xml-parser'
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { WxMpError } from './errors.js'
 
 /** A parsed XML element: text, or child elements by tag name (repeated tags become arrays). */
@@ -90,6 +90,13 @@ export function parseXmlDocument(xml: string): XmlElement {
   assertNoDeclarations(xml)
   const flat = readFlatDocument(xml)
   if (flat !== undefined) return flat
+  // Documents the flat reader did not take get a well-formedness check first: fast-xml-parser
+  // alone accepts mismatched or missing end tags.
+  const valid = XMLValidator.validate(xml)
+  if (valid !== true) {
+    const cause = Object.assign(new Error(valid.err.msg), { code: valid.err.code, line: valid.err.line, col: valid.err.col })
+    throw new WxMpError('MALFORMED_XML', `The body is not well-formed XML (line ${valid.err.line}: ${valid.err.msg}).`, { cause })
+  }
   let doc: unknown
   try {
     doc = parser.parse(xml)

@@ -88,3 +88,15 @@ t.test('XmlBuilder', async (t) => {
     throwsCode(t, () => new XmlBuilder().add('N', n), 'INVALID_REPLY', `number ${n}`)
   }
 })
+
+t.test('documents that are not well-formed are refused, on the full parser path too', async (t) => {
+  for (const xml of [
+    '<xml><ToUserName>a</ToUserName><FromUserName>b</Other></xml>',
+    '<xml><ToUserName>a</ToUserName><SendPicsInfo><Count>1</Count>',
+    '<xml><ToUserName>a</ToUserName></xml>trailing junk',
+    '<xml><ToUserName>a</ToUserName><Nested><A>1</B></Nested></xml>',
+  ]) {
+    t.throws(() => parseXmlDocument(xml), { code: 'MALFORMED_XML' }, JSON.stringify(xml))
+  }
+  t.same(parseXmlDocument('<xml>\n  <A><![CDATA[ x ]]></A>\n  <B><C>1</C></B>\n</xml>'), { A: ' x ', B: { C: '1' } }, 'nested, indented documents still parse')
+})
