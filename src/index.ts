@@ -15,6 +15,20 @@ export * from './core/index.js'
 // Server
 export * from './server/index.js'
 
+// Shared state: the store contract, its in-memory default and the key layout
+export * from './store/index.js'
+
+// Slow answers: the strategies and the words the kit says to the user meanwhile
+export {
+  slowReplyStrategies,
+  isSlowReplyStrategy,
+  defaultFetchWords,
+  defaultSlowReplyTexts,
+  type SlowReplyStrategy,
+  type EffectiveStrategy,
+  type SlowReplyTexts,
+} from './slow-reply/strategy.js'
+
 // WeChat API client (客服消息, menus, media, templates, users, QR codes) with the access-token 中控
 export * from './api/index.js'
 

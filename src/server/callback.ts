@@ -239,9 +239,12 @@ export class Callback {
   /** Logs the push's one line and turns the dispatcher's answer into the response. */
   #respond(result: DispatchResult, bindings: Record<string, unknown>, mode: PushMode, receivedAt: number): CallbackResponse {
     this.#log.info(
-      { ...bindings, mode, outcome: result.outcome, handlerMs: result.handlerMs, ms: this.#clock.now() - receivedAt },
+      { ...bindings, mode, outcome: result.outcome, strategy: result.strategy, handlerMs: result.handlerMs, ms: this.#clock.now() - receivedAt },
       describeOutcome(result.outcome),
     )
+    // A held attempt is released after WeChat dropped it: nobody reads this, and a "success" it
+    // could mistake for an answer would end the retries.
+    if (result.outcome === 'held') return ok('')
     if (result.reply === null) return SUCCESS
     if (mode === 'plain' || !this.#crypto) return ok(result.reply, XML)
     const envelope = this.#crypto.encryptMessage(result.reply, {
@@ -276,6 +279,9 @@ const outcomeText: Record<Outcome, string> = {
   reply: 'replied',
   success: 'answered success (no reply)',
   deadline: 'answered success at the deadline; the handler is still running',
+  held: 'attempt held open so that WeChat retries (retry-window); the handler is still running',
+  placeholder: 'answered the placeholder at the deadline; the answer waits for the user\'s next message',
+  'pending-delivered': 'answered with an answer that was waiting for this user',
   duplicate: 'retry of a push already handled; answered from its result',
   error: 'handler failed; answered without its reply',
 }

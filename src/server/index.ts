@@ -7,8 +7,15 @@
 export { createServer, type CreateServerOptions } from './create-server.js'
 export { wxMp, BODY_LIMIT_BYTES, type WxMpOptions } from './plugin.js'
 export { Callback, type CallbackOptions, type CallbackRequest, type CallbackResponse, type PushMode } from './callback.js'
-export { Dispatcher, dedupKey, type DispatcherOptions, type DispatchResult, type Outcome, type DedupFailurePolicy } from './dispatcher.js'
-export { MemoryDedupStore, type DedupStore, type DedupRecord, type MemoryDedupStoreOptions } from './dedup-store.js'
+export {
+  Dispatcher,
+  type DispatcherOptions,
+  type DispatchResult,
+  type Outcome,
+  type DedupFailurePolicy,
+  type BackgroundWork,
+} from './dispatcher.js'
+export { dedupParts } from './dedup-key.js'
 export { resolveConfig, defaults, type EnvBackedOptions, type ResolvedConfig } from './config.js'
 export { createLogger, redactPaths, type CreateLoggerOptions } from './logger.js'
 export { systemClock, type Clock } from './clock.js'

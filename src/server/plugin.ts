@@ -12,8 +12,12 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { Callback, type CallbackResponse } from './callback.js'
 import { systemClock, type Clock } from './clock.js'
 import { resolveConfig, type EnvBackedOptions } from './config.js'
-import { MemoryDedupStore, type DedupStore } from './dedup-store.js'
-import { Dispatcher, type DedupFailurePolicy } from './dispatcher.js'
+import { WxMpApi } from '../api/client.js'
+import type { SlowReplyStrategy } from '../slow-reply/strategy.js'
+import { StoreKeys } from '../store/keys.js'
+import { MemoryStore } from '../store/memory-store.js'
+import type { WxMpStore } from '../store/store.js'
+import { Dispatcher, type BackgroundWork, type DedupFailurePolicy } from './dispatcher.js'
 import type { Handlers, LateReplyHandler, Log } from './handlers.js'
 
 /** The body limit of a push (WeChat's are a few KiB). */
@@ -21,12 +25,29 @@ export const BODY_LIMIT_BYTES = 64 * 1024
 
 /** Options of the {@link wxMp} plugin (and of `createServer`). */
 export interface WxMpOptions extends EnvBackedOptions, Handlers {
-  /** Where pushes are remembered for dedup. Default: a {@link MemoryDedupStore} of `dedupMaxEntries`. */
-  dedupStore?: DedupStore
-  /** Bound of the default in-memory dedup store. Default 10 000. */
-  dedupMaxEntries?: number
-  /** How long a push is remembered, ms. Default 60 000. */
+  /**
+   * All shared state: dedup, attempt counts, pending answers, the quota ledger, the alarm counter
+   * and the access token. Default: a {@link MemoryStore} (one process); share a Redis store
+   * between instances.
+   */
+  store?: WxMpStore
+  /** Bound of the default in-memory store, bytes. Default 16 MiB. */
+  storeMaxBytes?: number
+  /**
+   * How long a finished push is remembered, ms. Default: the timestamp tolerance plus a minute
+   * (6 min), so that a push replayed within the tolerance is a retry, never a second run.
+   */
   dedupTtlMs?: number
+  /** How an answer slower than the reply deadline reaches the user. Default `auto`; see {@link SlowReplyStrategy}. */
+  slowReply?: SlowReplyStrategy
+  /** The placeholder answered at the deadline under `next-message`. */
+  slowReplyPlaceholder?: string
+  /** A handler still running after this long is given up, ms. Default 120 000. */
+  jobTimeoutMs?: number
+  /** Whether work may go on after a response (serverless adapters set `none`). Default `allowed`. */
+  background?: BackgroundWork
+  /** Base URL of WeChat's API (a proxy, or the emulator's mock). Env `WX_MP_API_BASE_URL`. */
+  apiBaseUrl?: string
   /** What to do when the dedup store fails. Default `'run'`. */
   onDedupError?: DedupFailurePolicy
   /** Receives results that finished after the deadline. Default: log "completed N ms after the deadline". */
@@ -66,6 +87,7 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
   const config = resolveConfig(options, options.env)
   const clock = options.clock ?? systemClock
   const log = app.log as unknown as Log
+  const store = options.store ?? new MemoryStore({ maxBytes: options.storeMaxBytes, now: () => clock.now() })
   const dispatcher = new Dispatcher({
     handlers: {
       onMessage: options.onMessage,
@@ -73,12 +95,22 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
       onEvent: options.onEvent,
       onError: options.onError,
     },
-    store: options.dedupStore ?? new MemoryDedupStore({ maxEntries: options.dedupMaxEntries, now: () => clock.now() }),
+    store,
+    keys: new StoreKeys('wxmp', config.appId),
     log,
     appId: config.appId,
     replyTimeoutMs: config.replyTimeoutMs,
-    dedupTtlMs: options.dedupTtlMs,
+    dedupTtlMs: options.dedupTtlMs ?? (config.timestampToleranceS + 60) * 1000,
     onDedupError: options.onDedupError,
+    // A lateReply of the author's own is their strategy, unless they chose one of the kit's.
+    slowReply: options.slowReply ?? (options.lateReply ? 'success' : undefined),
+    texts: options.slowReplyPlaceholder ? { placeholder: options.slowReplyPlaceholder } : undefined,
+    kefuApi:
+      config.appId !== undefined && config.appSecret !== undefined
+        ? new WxMpApi({ appId: config.appId, appSecret: config.appSecret, baseUrl: options.apiBaseUrl ?? options.env?.['WX_MP_API_BASE_URL'] ?? process.env['WX_MP_API_BASE_URL'] })
+        : undefined,
+    jobTimeoutMs: options.jobTimeoutMs,
+    background: options.background,
     lateReply: options.lateReply,
     clock,
   })

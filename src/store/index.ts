@@ -3,6 +3,6 @@
  *
  * @module
  */
-export { type WxMpStore, type MaybePromise, isThenable } from './store.js'
+export { type WxMpStore, isThenable } from './store.js'
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js'
 export { StoreKeys, type KeyKind } from './keys.js'

@@ -6,10 +6,11 @@ import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import {
   Dispatcher,
-  dedupKey,
+  MemoryStore,
+  StoreKeys,
+  dedupParts,
   parseMessage,
-  type DedupRecord,
-  type DedupStore,
+  type WxMpStore,
   type HandlerContext,
   type LateReply,
   type Log,
@@ -93,6 +94,7 @@ t.test('at the deadline: success, the handler keeps running, ctx.signal aborted;
 
 t.test('the default lateReply logs "completed N ms after the deadline"', async (t) => {
   const { app, clock, gate, lines } = await makeApp(t, {
+    slowReply: 'success',
     onMessage: async () => {
       await release.promise
       return 'slow'
@@ -127,7 +129,7 @@ t.test('a lateReply that throws (or rejects) is logged and crashes nothing', asy
   })
   const release = gate()
   const pushes = [app.inject(plainPush(textXml({ msgId: '1' }))), app.inject(plainPush(textXml({ msgId: '2' })))]
-  await until(() => clock.pending === 4, 'both handlers running')
+  await until(() => clock.pending === 6, 'both handlers running')
   clock.advance(TIMEOUT)
   await Promise.all(pushes)
   release.resolve()
@@ -139,6 +141,7 @@ t.test('a lateReply that throws (or rejects) is logged and crashes nothing', asy
 
 t.test('replyTimeoutMs sets the deadline', async (t) => {
   const { app, clock, gate } = await makeApp(t, {
+    slowReply: 'success',
     replyTimeoutMs: 1000,
     onMessage: async () => {
       await release.promise
@@ -175,14 +178,14 @@ t.test('a retry arriving while the first copy runs joins it and answers with its
   })
   const release = gate()
   const first = app.inject(plainPush(textXml()))
-  await until(() => clock.pending === 2, 'the first copy waits')
+  await until(() => clock.pending === 3, 'the first copy waits')
   clock.advance(TIMEOUT)
   t.equal((await first).body, 'success', 'the first copy: success at its deadline')
-  t.equal(clock.pending, 0)
+  t.equal(clock.pending, 1, 'only the job timeout is left')
 
   clock.advance(500) // WeChat retries ~5 s after the first attempt
   const retry = app.inject(plainPush(textXml(), { timestamp: T0_S + 5, nonce: '222' }))
-  await until(() => clock.pending === 1, 'the retry joins and waits for its own deadline')
+  await until(() => clock.pending === 2, 'the retry joins and waits for its own deadline')
   clock.advance(200)
   release.resolve()
   const r = await retry
@@ -198,6 +201,7 @@ t.test('a retry arriving while the first copy runs joins it and answers with its
 
 t.test('the default lateReply is also silent when a joining retry delivered the result', async (t) => {
   const { app, clock, gate, lines } = await makeApp(t, {
+    slowReply: 'success',
     onMessage: async () => {
       await release.promise
       return 'r'
@@ -205,11 +209,11 @@ t.test('the default lateReply is also silent when a joining retry delivered the 
   })
   const release = gate()
   const first = app.inject(plainPush(textXml()))
-  await until(() => clock.pending === 2, 'first waits')
+  await until(() => clock.pending === 3, 'first waits')
   clock.advance(TIMEOUT)
   await first
   const retry = app.inject(plainPush(textXml()))
-  await until(() => clock.pending === 1, 'retry waits')
+  await until(() => clock.pending === 2, 'retry waits')
   release.resolve()
   t.equal(content(await retry), 'r')
   t.notOk(lines.some((l) => /after the deadline/.test(String(l['msg']))), 'no "completed after the deadline" line')
@@ -230,12 +234,12 @@ t.test('a retry that joins but the handler outlasts it too: success at its own d
   })
   const release = gate()
   const first = app.inject(plainPush(textXml()))
-  await until(() => clock.pending === 2, 'first waits')
+  await until(() => clock.pending === 3, 'first waits')
   clock.advance(TIMEOUT)
   t.equal((await first).body, 'success')
   clock.advance(500)
   const retry = app.inject(plainPush(textXml(), { timestamp: T0_S + 5 }))
-  await until(() => clock.pending === 1, 'retry waits')
+  await until(() => clock.pending === 2, 'retry waits')
   clock.advance(TIMEOUT - 1)
   let retryDone = false
   void retry.then(() => (retryDone = true))
@@ -280,6 +284,7 @@ t.test('safe mode: a retry after completion gets the same reply, re-encrypted wi
 
 t.test('safe mode: a late result is delivered encrypted to the retry', async (t) => {
   const { app, clock, gate } = await makeApp(t, {
+    slowReply: 'success',
     ...safeAccount,
     onMessage: async () => {
       await release.promise
@@ -288,7 +293,7 @@ t.test('safe mode: a late result is delivered encrypted to the retry', async (t)
   })
   const release = gate()
   const first = app.inject(encryptedPush(textXml()))
-  await until(() => clock.pending === 2, 'first waits')
+  await until(() => clock.pending === 3, 'first waits')
   clock.advance(TIMEOUT)
   t.equal((await first).body, 'success')
   release.resolve()
@@ -314,8 +319,8 @@ t.test('concurrent copies: the handler runs once and all three get the reply', a
   })
   const release = gate()
   const copies = Promise.all([0, 1, 2].map(() => app.inject(plainPush(textXml()))))
-  // The first copy waits with two timers (deadline, abort); each joining copy with one.
-  await until(() => clock.pending === 4, 'three copies waiting')
+  // The first copy waits with three timers (deadline, abort, job timeout); each joining copy with one.
+  await until(() => clock.pending === 5, 'three copies waiting')
   release.resolve()
   const responses = await copies
   t.equal(calls, 1, 'the handler ran once')
@@ -409,12 +414,16 @@ t.test('events: keyed by user + CreateTime + Event + EventKey', async (t) => {
   ])
 })
 
-t.test('dedupKey', async (t) => {
+t.test('dedupParts: messages by user + MsgId, events by user + second + event + key + their own ids; keys never collide', async (t) => {
   const text = parseMessage(textXml({ msgId: '9223372036854775807' }))
-  t.equal(dedupKey(text), `m:${USER}:9223372036854775807`)
+  t.same(dedupParts(text), ['m', USER, '9223372036854775807'])
   const click = parseMessage(eventXml({ event: 'CLICK', eventKey: 'K' }))
-  t.equal(dedupKey(click), `e:${USER}:${T0_S}:CLICK:K`)
-  t.not(dedupKey(parseMessage(eventXml({ event: 'CLICK', eventKey: 'K2' }))), dedupKey(click))
+  t.same(dedupParts(click), ['e', USER, String(T0_S), 'CLICK', 'K'])
+  t.notSame(dedupParts(parseMessage(eventXml({ event: 'CLICK', eventKey: 'K2' }))), dedupParts(click))
+  // #9 item 2: parts are encoded, so a ':' inside a part cannot make two messages one.
+  const keys = new StoreKeys('wxmp', 'wx123')
+  t.not(keys.key('dedup', 'm', 'a:b', 'c'), keys.key('dedup', 'm', 'a', 'b:c'))
+  t.match(keys.key('dedup', 'm', 'u', '1'), /^wxmp:\{wx123\}:dedup:/)
 })
 
 t.test('a copy after the dedup TTL runs the handler again', async (t) => {
@@ -431,20 +440,22 @@ t.test('a copy after the dedup TTL runs the handler again', async (t) => {
 })
 
 /** A store whose every call fails, as a shared store that is down. */
-class BrokenStore implements DedupStore {
+class BrokenStore implements WxMpStore {
   calls = 0
-  claim(): Promise<DedupRecord | undefined> {
+  #fail<T>(): Promise<T> {
     this.calls++
     return Promise.reject(new Error('store down'))
   }
-  complete(): Promise<void> {
-    this.calls++
-    return Promise.reject(new Error('store down'))
-  }
-  get(): Promise<DedupRecord | undefined> {
-    this.calls++
-    return Promise.reject(new Error('store down'))
-  }
+  get = (): Promise<string | undefined> => this.#fail()
+  set = (): Promise<void> => this.#fail()
+  claim = (): Promise<string | undefined> => this.#fail()
+  replace = (): Promise<boolean> => this.#fail()
+  delete = (): Promise<boolean> => this.#fail()
+  expire = (): Promise<boolean> => this.#fail()
+  add = (): Promise<number> => this.#fail()
+  push = (): Promise<number> => this.#fail()
+  shift = (): Promise<string | undefined> => this.#fail()
+  list = (): Promise<string[]> => this.#fail()
 }
 
 t.test("a failing store: policy 'run' (default) runs the handler, 'success' does not", async (t) => {
@@ -454,22 +465,22 @@ t.test("a failing store: policy 'run' (default) runs the handler, 'success' does
     calls++
     return 'ran anyway'
   }
-  const run = await makeApp(t, { dedupStore: new BrokenStore(), onMessage })
+  const run = await makeApp(t, { store: new BrokenStore(), onMessage })
   const a = await run.app.inject(plainPush(textXml()))
   t.equal(a.statusCode, 200)
   t.equal(content(a), 'ran anyway', "'run' (default): the handler ran")
   t.equal(calls, 1)
   t.ok(
-    run.lines.some((l) => String(l['msg']).includes('dedup store failed; policy "run"') && l['level'] === 40),
+    run.lines.some((l) => String(l['msg']).includes('store failed; policy "run"') && l['level'] === 40),
     'the failure is logged, with the default policy',
   )
 
-  const explicit = await makeApp(t, { dedupStore: new BrokenStore(), onDedupError: 'run', onMessage })
+  const explicit = await makeApp(t, { store: new BrokenStore(), onDedupError: 'run', onMessage })
   t.equal(content(await explicit.app.inject(plainPush(textXml()))), 'ran anyway')
   t.equal(calls, 2)
 
   const store = new BrokenStore()
-  const success = await makeApp(t, { dedupStore: store, onDedupError: 'success', onMessage })
+  const success = await makeApp(t, { store, onDedupError: 'success', onMessage })
   const b = await success.app.inject(plainPush(textXml()))
   t.equal(b.statusCode, 200)
   t.equal(b.body, 'success', "'success': answered success")
@@ -478,16 +489,23 @@ t.test("a failing store: policy 'run' (default) runs the handler, 'success' does
 })
 
 t.test('a copy whose key another instance holds (pending in a shared store) waits for its answer', async (t) => {
-  let reads = 0
   const replyXml = '<xml><Content><![CDATA[from the other instance]]></Content></xml>'
-  const store: DedupStore = {
-    claim: async () => ({ state: 'pending' }),
-    complete: async () => undefined,
-    get: async () => (++reads < 3 ? { state: 'pending' } : { state: 'done', reply: replyXml }),
+  const clock = new FakeClock()
+  let reads = 0
+  /** A shared store where another instance claimed the push and finishes it after two polls. */
+  class OtherInstance extends MemoryStore {
+    override get(key: string): string | undefined {
+      if (key.includes(':dedup:') && ++reads === 3) this.set(key, `d|${replyXml}`, 60_000)
+      return super.get(key)
+    }
   }
+  const store = new OtherInstance({ now: () => clock.now() })
+  const msg = parseMessage(textXml())
+  store.claim(new StoreKeys('wxmp').key('dedup', ...dedupParts(msg)), `p|${clock.now()}|other`, 10_000)
   let calls = 0
-  const { app, clock } = await makeApp(t, {
-    dedupStore: store,
+  const { app } = await makeApp(t, {
+    clock,
+    store,
     onMessage: () => {
       calls++
       return 'local'
@@ -515,7 +533,6 @@ t.test('Dispatcher without HTTP: deadline and late join with the fake clock', as
   const clock = new FakeClock()
   const noop = (): void => undefined
   const log: Log = { debug: noop, info: noop, warn: noop, error: noop, child: () => log }
-  const { MemoryDedupStore } = await import('../../src/index.js')
   let release!: () => void
   const gateP = new Promise<void>((r) => (release = r))
   const late: LateReply[] = []
@@ -526,10 +543,11 @@ t.test('Dispatcher without HTTP: deadline and late join with the fake clock', as
         return 'x'
       },
     },
-    store: new MemoryDedupStore({ now: () => clock.now() }),
+    store: new MemoryStore({ now: () => clock.now() }),
     log,
     appId: undefined,
     replyTimeoutMs: 100,
+    slowReply: 'success',
     lateReply: (l) => {
       late.push(l)
     },
@@ -537,12 +555,12 @@ t.test('Dispatcher without HTTP: deadline and late join with the fake clock', as
   })
   const msg = parseMessage(textXml())
   const first = d.dispatch(msg, clock.now(), log)
-  await until(() => clock.pending === 2, 'timers')
-  t.equal(d.pending, 1, 'one handler running')
+  await until(() => clock.pending === 3, 'timers')
+  t.equal(d.pending, 2, 'one handler running (its run and its completion)')
   clock.advance(100)
   t.match(await first, { reply: null, outcome: 'deadline' })
   const second = d.dispatch(msg, clock.now(), log)
-  await until(() => clock.pending === 1, 'join')
+  await until(() => clock.pending === 2, 'join')
   release()
   t.match(await second, { outcome: 'duplicate' })
   t.match((await second).reply, '<Content><![CDATA[x]]></Content>')
@@ -554,37 +572,45 @@ t.test('Dispatcher without HTTP: deadline and late join with the fake clock', as
 
 t.test('a store that claims at once but records asynchronously: one record per push, a failed write only logged', async (t) => {
   failOnUnhandledRejection(t)
-  const memory = new Map<string, DedupRecord>()
-  let completes = 0
-  const store: DedupStore = {
-    claim: (key) => {
-      const found = memory.get(key)
-      if (!found) memory.set(key, { state: 'pending' })
-      return found
-    },
-    complete: async (key, reply) => {
-      completes++
-      if (completes === 1) throw new Error('write-behind failed')
-      memory.set(key, { state: 'done', reply })
-    },
-    get: (key) => memory.get(key),
+  let sets = 0
+  /** Claims at once; its writes go over the network (and the first fails). */
+  class WriteBehind extends MemoryStore {
+    override set(key: string, value: string, ttlMs: number): Promise<void> {
+      if (!key.includes(':dedup:')) {
+        super.set(key, value, ttlMs)
+        return Promise.resolve()
+      }
+      sets++
+      if (sets === 1) return Promise.reject(new Error('write-behind failed'))
+      super.set(key, value, ttlMs)
+      return Promise.resolve()
+    }
   }
   let runs = 0
-  const { app, lines } = await makeApp(t, {
-    dedupStore: store,
+  const { app, lines, clock } = await makeApp(t, {
     onMessage: (m) => {
       runs++
       return m.msgType === 'text' ? `echo ${m.content}` : undefined
     },
   })
-  const first = await app.inject(plainPush(textXml({ content: 'a', msgId: '1' })))
+  await app.close()
+  const wb = await makeApp(t, {
+    clock,
+    store: new WriteBehind({ now: () => clock.now() }),
+    onMessage: (m) => {
+      runs++
+      return m.msgType === 'text' ? `echo ${m.content}` : undefined
+    },
+  })
+  void lines
+  const first = await wb.app.inject(plainPush(textXml({ content: 'a', msgId: '1' })))
   t.match(first.body, /echo a/)
-  t.equal(completes, 1, 'recorded once, not again by a fallback path')
-  t.ok(lines.some((l) => /failed to record the answer/.test(String(l['msg']))), 'the failed write is logged')
-  const second = await app.inject(plainPush(textXml({ content: 'b', msgId: '2' })))
+  t.equal(sets, 1, 'recorded once, not again by a fallback path')
+  t.ok(wb.lines.some((l) => /failed to record the answer/.test(String(l['msg']))), 'the failed write is logged')
+  const second = await wb.app.inject(plainPush(textXml({ content: 'b', msgId: '2' })))
   t.match(second.body, /echo b/)
-  const retry = await app.inject(plainPush(textXml({ content: 'b', msgId: '2' })))
+  const retry = await wb.app.inject(plainPush(textXml({ content: 'b', msgId: '2' })))
   t.match(retry.body, /echo b/, 'a retry gets the recorded answer')
   t.equal(runs, 2, 'the handler ran once per message')
-  t.equal(completes, 2)
+  t.equal(sets, 2)
 })
