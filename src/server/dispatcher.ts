@@ -293,6 +293,8 @@ export class Dispatcher {
   readonly #live = new Set<Run>()
   readonly #background = new Set<Promise<unknown>>()
   #alarmTripped = false
+  /** The last answer of the store about the 客服 permission (48001 remembered). */
+  #kefuDeniedSeen = false
 
   constructor(options: DispatcherOptions) {
     const clock = options.clock ?? systemClock
@@ -571,8 +573,9 @@ export class Dispatcher {
     if (value === undefined || value === null) return { reply: null, parts: [], xml: null, handlerMs, failed }
     const reply: ReplyMessage = typeof value === 'string' ? { msgType: 'text', content: value } : value
     const parts = answerParts(reply)
-    // Render every part now: an invalid reply fails here, inside the handler's error path.
-    const xmls = parts.map((p) => renderReply(p, msg, { now: () => this.#o.clock.now() }))
+    // Render every part now (marked as the rest will go): an invalid reply fails here, inside the
+    // handler's error path.
+    const xmls = this.#mark(parts, this.#likelyRestChannel()).map((p) => renderReply(p, msg, { now: () => this.#o.clock.now() }))
     return { reply, parts, xml: xmls[0] ?? null, handlerMs, failed }
   }
 
@@ -700,9 +703,17 @@ export class Dispatcher {
     return strategy
   }
 
+  /** Where the rest of a long answer will most likely go, without asking the store. */
+  #likelyRestChannel(): 'queue' | 'kefu' {
+    const s = this.#o.slowReply
+    return (s === 'customer-service' || s === 'auto') && this.#kefu !== undefined && !this.#kefuDeniedSeen ? 'kefu' : 'queue'
+  }
+
   async #kefuDenied(log: () => Log): Promise<boolean> {
     try {
-      return (await this.#kefu?.denied()) === true
+      const denied = (await this.#kefu?.denied()) === true
+      this.#kefuDeniedSeen = denied
+      return denied
     } catch (err) {
       log().warn({ err }, 'store failed to read the customer-service permission')
       return false
@@ -767,6 +778,7 @@ export class Dispatcher {
     const kefu = this.#kefu!
     const failure = await kefu.typing(run.user)
     if (failure === 'no-permission') {
+      this.#kefuDeniedSeen = true
       run.log().warn('customer-service API answered 48001 (no permission: unverified or personal account); the answer will wait for the user\'s next message. Use slowReply "retry-window" or "auto".')
       run.fallback = 'queue'
       run.jobId ??= await this.#openJob(run)

@@ -35,6 +35,7 @@ t.test('logger: false logs nothing and still serves', async (t) => {
 t.test('close() lets a handler still running after its deadline finish', async (t) => {
   let finished = false
   const { app, clock, gate } = await makeApp(t, {
+    slowReply: 'success',
     onMessage: async () => {
       await release.promise
       finished = true
@@ -43,7 +44,7 @@ t.test('close() lets a handler still running after its deadline finish', async (
   })
   const release = gate()
   const push = app.inject(plainPush(textXml()))
-  await until(() => clock.pending === 2, 'handler running')
+  await until(() => clock.pending === 3, 'handler running')
   clock.advance(4500)
   t.equal((await push).body, 'success')
   let closed = false
@@ -60,6 +61,7 @@ t.test('close() lets a handler still running after its deadline finish', async (
 t.test('close() gives up on a stuck handler after drainTimeoutMs', async (t) => {
   const { app, clock, gate } = await makeApp(t, {
     drainTimeoutMs: 2000,
+    slowReply: 'success',
     onMessage: async () => {
       await stuck.promise
       return 'never'
@@ -67,14 +69,14 @@ t.test('close() gives up on a stuck handler after drainTimeoutMs', async (t) => 
   })
   const stuck = gate()
   const push = app.inject(plainPush(textXml()))
-  await until(() => clock.pending === 2, 'handler running')
+  await until(() => clock.pending === 3, 'handler running')
   clock.advance(4500)
   await push
   let closed = false
   const closing = app.close().then(() => {
     closed = true
   })
-  await until(() => clock.pending === 1, 'the drain timer')
+  await until(() => clock.pending === 2, 'the drain timer (and the job timeout)')
   clock.advance(1999)
   await turns()
   t.notOk(closed, 'still draining')
