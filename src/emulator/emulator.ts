@@ -17,6 +17,7 @@ import type { MockApi } from './mock-api.js'
 import { hasError, problem, type Problem } from './problems.js'
 import { buildPush, randomOpenId, randomOriginalId, type PushInput } from './push.js'
 import { FAILURE_NOTICE, describeReply, type ShownMessage } from './shown.js'
+import type { Exchange, ExchangeOptions } from './transport.js'
 import { verifyUrl, type VerifyResult } from './verify.js'
 
 /**
@@ -57,6 +58,11 @@ export interface EmulatorOptions {
    * messages to the user appear in {@link SendResult.messages}.
    */
   mockApi?: MockApi
+  /**
+   * Makes one attempt; default: a new HTTP(S) connection per attempt. Replace it to drive the
+   * emulator without sockets (tests of the schedule and the verdicts).
+   */
+  exchange?: (url: URL, options: ExchangeOptions) => Promise<Exchange>
 }
 
 /**
@@ -224,7 +230,13 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         const verdict = judgeReply(ex.body, { push, mode, ...(crypto ? { crypto } : {}) })
         return { ...verdict, accepted: !hasError(verdict.problems) }
       }
-      const delivery = await deliver(withQuery(url, sealed.query), sealed.body, { timeoutMs, maxAttempts, repushDelayMs, judge })
+      const delivery = await deliver(withQuery(url, sealed.query), sealed.body, {
+        timeoutMs,
+        maxAttempts,
+        repushDelayMs,
+        judge,
+        ...(options.exchange ? { exchange: options.exchange } : {}),
+      })
       const rest = sentAt + waitMs - now()
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
       const base = { attempts: delivery.attempts, ...(push.msgId === undefined ? {} : { msgId: push.msgId }) }

@@ -10,7 +10,7 @@
 export { createEmulator, type Emulator, type EmulatorOptions, type SendOptions, type SendResult } from './emulator.js'
 export { emulatorModes, type EmulatorMode } from './envelope.js'
 export { ATTEMPT_TIMEOUT_MS, MAX_ATTEMPTS, REPUSH_DELAY_MS, type Attempt, type AttemptFailure } from './attempts.js'
-export type { AttemptError } from './transport.js'
+export type { AttemptError, Exchange, ExchangeOptions } from './transport.js'
 export { problemCatalogue, type Problem, type ProblemCode, type ProblemLevel } from './problems.js'
 export { FAILURE_NOTICE, describeReply, type ShownMessage } from './shown.js'
 export { startMockApi, type MockApi, type MockApiOptions } from './mock-api.js'
