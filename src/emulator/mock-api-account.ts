@@ -504,12 +504,12 @@ export class MockAccount {
   #customSend(request: MockApiRequest, call: MockApiCall): MockApiAnswer {
     const refused = this.#checkToken(request.query)
     if (refused) return refused
-    if (!presetRules[this.preset].customService) return answer(48001, 'unverified personal subscription accounts have no customer-service permission')
     const body = this.#json(request.body)
     if ('errcode' in body) return body.errcode
     const touser = body.json['touser']
     if (!nonEmptyString(touser) || !openIdShape.test(touser)) return answer(40003, 'touser must be the OpenID of a follower')
     call.openId = touser
+    if (!presetRules[this.preset].customService) return answer(48001, 'unverified personal subscription accounts have no customer-service permission')
     const message = readCustomMessage(body.json)
     if (message.errcode !== 0) return answer(message.errcode, message.detail)
     const now = this.#now()
@@ -536,7 +536,6 @@ export class MockAccount {
   #typing(request: MockApiRequest, call: MockApiCall): MockApiAnswer {
     const refused = this.#checkToken(request.query)
     if (refused) return refused
-    if (!presetRules[this.preset].customService) return answer(48001, 'unverified personal subscription accounts have no customer-service permission')
     const body = this.#json(request.body)
     if ('errcode' in body) return body.errcode
     const touser = body.json['touser']
@@ -545,6 +544,7 @@ export class MockAccount {
     const command = body.json['command']
     if (command !== 'Typing' && command !== 'CancelTyping') return answer(40097, 'command must be "Typing" or "CancelTyping"')
     call.command = command
+    if (!presetRules[this.preset].customService) return answer(48001, 'unverified personal subscription accounts have no customer-service permission')
     const now = this.#now()
     const user = this.#user(touser)
     if (command === 'CancelTyping') {
