@@ -121,7 +121,7 @@ t.test('chat with piped stdin: every line in order, commands, exit at EOF', asyn
     wellBehaved({ mode: 'compat', messages, reply: (m) => (m.msgType === 'text' ? `echo ${m.content}` : m.msgType === 'event' ? `event ${m.event}` : undefined) }),
   )
   const cli = io(safeEnv, 'hello\n/sub\n\n/click MENU\n/image https://example.com/a.png\n/loc 39.9,116.4\n/bogus\nbye')
-  t.equal(await runChat(stub.url, { mode: 'compat' }, cli), 0)
+  t.equal(await runChat(stub.url, { mode: 'compat', apiPort: 0 }, cli), 0)
   t.match(messages, [
     { msgType: 'text', content: 'hello' },
     { msgType: 'event', event: 'subscribe' },
@@ -142,7 +142,7 @@ t.test('chat with piped stdin: every line in order, commands, exit at EOF', asyn
 t.test('chat: a failing server makes the exit code 1', async (t) => {
   const stub = await startStub(t, () => ({ status: 500 }))
   const cli = io({ WX_MP_TOKEN: token }, 'hi\n')
-  t.equal(await runChat(stub.url, { attemptTimeoutMs: 200 }, cli), 1)
+  t.equal(await runChat(stub.url, { attemptTimeoutMs: 200, apiPort: 0 }, cli), 1)
   t.match(cli.out(), new RegExp(`◀ \\[http_status ×3, \\d+ ms\\] ${FAILURE_NOTICE}`))
 })
 
