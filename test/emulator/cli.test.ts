@@ -157,3 +157,20 @@ t.test('registerEmulatorCommands adds verify, send and chat with their options',
     t.ok(flags.includes(f), f)
   }
 })
+
+t.test('send and chat take --account, --api-port and --wait; the help says how to trust a self-signed certificate', async (t) => {
+  const program = new Command('wx-mp-svr')
+  registerEmulatorCommands(program)
+  for (const name of ['send', 'chat']) {
+    const command = program.commands.find((c) => c.name() === name)!
+    const flags = command.options.map((o) => o.long)
+    for (const f of ['--account', '--api-port', '--wait']) t.ok(flags.includes(f), `${name} ${f}`)
+    t.same(command.options.find((o) => o.long === '--account')?.argChoices, ['test', 'personal', 'verified'])
+    let help = ''
+    command.configureOutput({ writeOut: (s) => (help += s) })
+    command.outputHelp()
+    t.match(help, /NODE_EXTRA_CA_CERTS=ca\.pem/, `${name} --help`)
+    t.match(help, /WX_MP_API_BASE_URL/, `${name} --help`)
+    t.match(help, /0 \/ 5 \/ 10 s/, `${name} --help`)
+  }
+})
