@@ -114,7 +114,7 @@ export function transportProblem(ex: Exchange, attempts: readonly number[], time
     case 'timeout':
       return problem(
         'TIMEOUT',
-        `${head}: no complete answer within ${timeoutMs} ms. WeChat drops the connection at 5 s and pushes again; after the last attempt the user sees the failure notice. Answer within ~4.5 s, and deliver slow answers another way (a slow-reply strategy, or the customer-service API).`,
+        `${head}: no complete answer within ${timeoutMs} ms; WeChat drops the connection at 5 s (a push is sent again, 3 times in all). Answer within ~4.5 s, and deliver slow answers another way (a slow-reply strategy, or the customer-service API).`,
       )
     case 'refused':
       return problem('CONNECTION_REFUSED', `${head}: connection refused (${ex.detail ?? ''}). Is the server running, on this host and port?`)

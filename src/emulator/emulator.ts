@@ -225,7 +225,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       // WeChat registers the user's interaction when the user acts, before it pushes: the bot may
       // call the customer-service API while the first attempt is still open.
       const interaction = interactionOf(push)
-      if (mockApi && interaction) mockApi.interact(push.fromUserName, interaction, sentAt)
+      if (mockApi && interaction) mockApi.interact(push.fromUserName, interaction)
       const judge = (ex: { body: string }): Verdict & { accepted: boolean } => {
         const verdict = judgeReply(ex.body, { push, mode, ...(crypto ? { crypto } : {}) })
         return { ...verdict, accepted: !hasError(verdict.problems) }
