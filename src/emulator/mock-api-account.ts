@@ -352,6 +352,7 @@ export class MockAccount {
   readonly #tokens = new Map<string, IssuedToken>()
   #stable: string | undefined
   readonly #listeners = new Set<(message: MockApiMessage) => void>()
+  readonly #typingListeners = new Set<(openId: string, typing: boolean) => void>()
 
   constructor(options: MockAccountOptions = {}) {
     const preset = options.preset ?? 'test'
@@ -395,6 +396,15 @@ export class MockAccount {
   onMessage(listener: (message: MockApiMessage) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  /**
+   * Calls `listener` when the bot starts (`true`) or cancels (`false`) the typing indicator of a
+   * user with an accepted custom/typing call; returns the unsubscribe.
+   */
+  onTyping(listener: (openId: string, typing: boolean) => void): () => void {
+    this.#typingListeners.add(listener)
+    return () => this.#typingListeners.delete(listener)
   }
 
   /** Answers one request the way WeChat's API does. Never throws. */
@@ -549,6 +559,7 @@ export class MockAccount {
     const user = this.#user(touser)
     if (command === 'CancelTyping') {
       user.typingUntil = 0
+      for (const listener of this.#typingListeners) listener(touser, false)
       return answer(0)
     }
     if (user.lastInteraction === undefined || now - user.lastInteraction > TYPING_AFTER_MS) {
@@ -556,6 +567,7 @@ export class MockAccount {
     }
     if (user.typingUntil > now) return answer(45081, 'typing is already shown (it lasts 15 s, or until a message is sent)')
     user.typingUntil = now + TYPING_LASTS_MS
+    for (const listener of this.#typingListeners) listener(touser, true)
     return answer(0)
   }
 

@@ -20,13 +20,14 @@ interface LateBot {
  * A bot that answers `reply` (or success) at once, then sends each of `later` as a
  * customer-service message at its time (ms after the push), through the kit's own API client.
  */
-function lateBot(baseUrl: () => string, later: Array<[number, string]>, reply?: string): LateBot {
+function lateBot(baseUrl: () => string, later: Array<[number, string]>, reply?: string, typing = false): LateBot {
   const outcomes: number[] = []
   const pending: Promise<void>[] = []
   const answer = wellBehaved({
     mode: 'plain',
     reply: (msg: Message) => {
       const api = new WxMpApi({ appId: 'wxBOT0000000000001', appSecret: 'botSecret', baseUrl: baseUrl(), env: {}, retries: 0 })
+      if (typing) pending.push(api.setTyping(msg.fromUserName, true).then(() => void outcomes.push(0)))
       for (const [ms, text] of later) {
         pending.push(
           new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -155,7 +156,7 @@ t.test('send: bad --wait / --account / taken --api-port are config errors', asyn
 
 t.test('chat: the reply bubble, then the 客服 bubble as it arrives; --wait after the last line', async (t) => {
   const port = await freePort()
-  const bot = lateBot(() => `http://127.0.0.1:${port}`, [[300, '完整的回答']], '正在思考，请稍候')
+  const bot = lateBot(() => `http://127.0.0.1:${port}`, [[400, '完整的回答']], '正在思考，请稍候', true)
   const stub = await startStub(t, bot.handler)
   const cli = io(botEnv, '你好\n')
   t.equal(await runChat(stub.url, { apiPort: port, wait: 1 }, cli), 0)
@@ -163,8 +164,11 @@ t.test('chat: the reply bubble, then the 客服 bubble as it arrives; --wait aft
   t.match(out, new RegExp(`Mock WeChat API at http://127\\.0\\.0\\.1:${port} — 测试号`))
   t.match(out, /▶ 你好\n {2}◀ \[\d+ ms\] 正在思考，请稍候\n/)
   t.match(out, / {2}◀ 客服 \[\+0\.\d s\] 完整的回答\n/)
+  t.match(out, / {2}… 对方正在输入 \(typing\)\n/, 'the typing indicator shows')
+  t.ok(out.indexOf('正在输入') < out.indexOf('完整的回答'))
   t.ok(out.indexOf('正在思考') < out.indexOf('完整的回答'))
   await bot.settled()
+  t.same(bot.outcomes, [0, 0])
 })
 
 t.test('chat: a taken --api-port is an error naming the flag; --api-port 0 takes any free port', async (t) => {

@@ -432,18 +432,22 @@ export async function runChat(url: string, flags: ChatFlags, io: EmulatorIo): Pr
   let lastPushAt = Date.now()
   // Customer-service messages arrive at any time: print them above the prompt and redraw it with
   // what the user was typing, so the prompt stays usable.
-  const unsubscribe = mockApi?.onMessage((m) => {
-    if (m.openId !== emulator.fromUserName) return
-    const bubble = formatCustomerServiceBubble(m.text, Math.max(0, m.at - lastPushAt))
+  const printAbove = (text: string): void => {
     if (interactive && !busy) {
       const out = io.stdout as NodeJS.WritableStream
       clearLine(out, 0)
       cursorTo(out, 0)
-      io.stdout.write(bubble)
+      io.stdout.write(text)
       rl.prompt(true)
     } else {
-      io.stdout.write(bubble)
+      io.stdout.write(text)
     }
+  }
+  const unsubscribe = mockApi?.onMessage((m) => {
+    if (m.openId === emulator.fromUserName) printAbove(formatCustomerServiceBubble(m.text, Math.max(0, m.at - lastPushAt)))
+  })
+  const unsubscribeTyping = mockApi?.onTyping((openId, typing) => {
+    if (openId === emulator.fromUserName && typing) printAbove('  … 对方正在输入 (typing)\n')
   })
   if (interactive) rl.prompt()
   let failures = 0
@@ -473,6 +477,7 @@ export async function runChat(url: string, flags: ChatFlags, io: EmulatorIo): Pr
   const rest = lastPushAt + waitMs - Date.now()
   if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
   unsubscribe?.()
+  unsubscribeTyping?.()
   await mockApi?.close()
   return failures > 0 ? 1 : 0
 }
