@@ -77,6 +77,8 @@ export interface SendOptions {
    * customer-service messages (default 0: until the delivery ends).
    */
   waitMs?: number
+  /** Called as each attempt ends, with its number (1-based): `chat` shows the retries with it. */
+  onAttempt?: (attempt: Attempt, number: number) => void
 }
 
 /**
@@ -236,6 +238,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         repushDelayMs,
         judge,
         ...(options.exchange ? { exchange: options.exchange } : {}),
+        ...(sendOptions.onAttempt ? { onAttempt: sendOptions.onAttempt } : {}),
       })
       const rest = sentAt + waitMs - now()
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))

@@ -144,6 +144,7 @@ t.test('chat: a failing server makes the exit code 1', async (t) => {
   const cli = io({ WX_MP_TOKEN: token }, 'hi\n')
   t.equal(await runChat(stub.url, { attemptTimeoutMs: 200, apiPort: 0 }, cli), 1)
   t.match(cli.out(), new RegExp(`◀ \\[http_status ×3, \\d+ ms\\] ${FAILURE_NOTICE}`))
+  t.match(cli.out(), /· attempt 1: http_status after \d+ ms — WeChat pushes again at once\n {2}· attempt 2: http_status/, 'the retries show as they happen')
 })
 
 t.test('registerEmulatorCommands adds verify, send and chat with their options', async (t) => {

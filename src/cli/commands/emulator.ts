@@ -24,6 +24,7 @@ import {
   formatSendResult,
   formatVerifyResult,
   mockApiPresets,
+  MAX_ATTEMPTS,
   parseChatLine,
   parseLatLng,
   startMockApi,
@@ -461,7 +462,14 @@ export async function runChat(url: string, flags: ChatFlags, io: EmulatorIo): Pr
       busy = true
       lastPushAt = Date.now()
       try {
-        const result = await emulator.send(parsed.push)
+        const result = await emulator.send(parsed.push, {
+          // Show each retry as it happens: a held attempt takes 5 s, and the user should see why.
+          onAttempt: (a, n) => {
+            if (a.error !== undefined && n < MAX_ATTEMPTS) {
+              io.stdout.write(`  · attempt ${n}: ${a.error} after ${a.ms} ms — WeChat pushes again${a.error === 'timeout' ? '' : ' at once'}\n`)
+            }
+          },
+        })
         if (!result.ok) failures++
         io.stdout.write(formatBubble(result))
       } catch (err) {
