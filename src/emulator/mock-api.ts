@@ -83,7 +83,13 @@ export async function startMockApi(options: MockApiOptions = {}): Promise<MockAp
         send(res, 413, { errcode: 44002, errmsg: `request body over ${MAX_BODY_BYTES} bytes` })
         return
       }
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      let url: URL
+      try {
+        url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      } catch {
+        send(res, 400, { errcode: -1, errmsg: 'the request target is not a URL path' })
+        return
+      }
       const answer = account.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: Buffer.concat(chunks).toString('utf8') })
       send(res, answer.status, answer.json)
     })

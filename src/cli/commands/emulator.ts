@@ -482,7 +482,9 @@ export async function runChat(url: string, flags: ChatFlags, io: EmulatorIo): Pr
     if (interactive) rl.prompt()
   }
   rl.close()
-  const rest = lastPushAt + waitMs - Date.now()
+  // Piped input ends at once: --wait leaves time for late customer-service messages. (At the
+  // prompt, the user waits as long as they like before /quit.)
+  const rest = interactive ? 0 : lastPushAt + waitMs - Date.now()
   if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
   unsubscribe?.()
   unsubscribeTyping?.()
