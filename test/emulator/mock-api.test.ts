@@ -222,3 +222,14 @@ t.test('a taken port is refused with the listen error', async (t) => {
   const port = Number(new URL(api.baseUrl).port)
   await t.rejects(startMockApi({ port }), { code: 'EADDRINUSE' })
 })
+
+t.test('bad requests get an answer, never a crash: wrong method, oversized body', async (t) => {
+  const { api } = await mock(t)
+  const token = await stableToken(api)
+  t.equal(errcode(await call(api, 'GET', '/cgi-bin/message/custom/send', undefined, { access_token: token })), 43002)
+  t.equal(errcode(await call(api, 'POST', '/cgi-bin/token', {})), 43001)
+  const res = await fetch(new URL(`/cgi-bin/message/custom/send?access_token=${token}`, api.baseUrl), { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) })
+  t.equal(res.status, 413)
+  t.equal(((await res.json()) as { errcode: number }).errcode, 44002)
+  t.equal(errcode(await stableToken(api).then(() => ({ errcode: 0 }))), 0, 'still serving')
+})
