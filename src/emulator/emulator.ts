@@ -9,12 +9,15 @@
  * @module
  */
 import { WxMpCrypto, WxMpError, type ReplyMessage } from '../core/index.js'
-import { ATTEMPT_TIMEOUT_MS, MAX_ATTEMPTS, deliver, type Attempt } from './attempts.js'
+import { ATTEMPT_TIMEOUT_MS, MAX_ATTEMPTS, REPUSH_DELAY_MS, deliver, type Attempt } from './attempts.js'
 import { emulatorModes, randomNonce, sealPush, withQuery, type EmulatorMode } from './envelope.js'
-import { judgeReply } from './judge.js'
+import { judgeReply, type Verdict } from './judge.js'
+import { interactionOf, type MockApiMessage } from './mock-api-account.js'
+import type { MockApi } from './mock-api.js'
 import { hasError, problem, type Problem } from './problems.js'
 import { buildPush, randomOpenId, randomOriginalId, type PushInput } from './push.js'
-import { FAILURE_NOTICE, describeReply } from './shown.js'
+import { FAILURE_NOTICE, describeReply, type ShownMessage } from './shown.js'
+import type { Exchange, ExchangeOptions } from './transport.js'
 import { verifyUrl, type VerifyResult } from './verify.js'
 
 /**
@@ -42,8 +45,40 @@ export interface EmulatorOptions {
   attemptTimeoutMs?: number
   /** How many attempts before giving up; WeChat makes 3. */
   maxAttempts?: number
-  /** Clock in milliseconds (CreateTime, timestamps); default `Date.now`. */
+  /** The pause before a re-push after an early failure (non-200, refused reply); WeChat's is under 1 s. */
+  repushDelayMs?: number
+  /**
+   * Clock in milliseconds (CreateTime, timestamps, the times of customer-service messages);
+   * default `Date.now`. Give the mock API the same clock.
+   */
   now?: () => number
+  /**
+   * The mock WeChat API the bot delivers customer-service messages to ({@link startMockApi}).
+   * Every push the emulator delivers opens that user's customer-service window in it, and its
+   * messages to the user appear in {@link SendResult.messages}.
+   */
+  mockApi?: MockApi
+  /**
+   * Makes one attempt; default: a new HTTP(S) connection per attempt. Replace it to drive the
+   * emulator without sockets (tests of the schedule and the verdicts).
+   */
+  exchange?: (url: URL, options: ExchangeOptions) => Promise<Exchange>
+}
+
+/**
+ * Options of one {@link Emulator.send}.
+ *
+ * Official reference:
+ * https://developers.weixin.qq.com/doc/service/api/customer/message/api_sendcustommessage
+ */
+export interface SendOptions {
+  /**
+   * Keep listening to the mock API until this many milliseconds after the send, for late
+   * customer-service messages (default 0: until the delivery ends).
+   */
+  waitMs?: number
+  /** Called as each attempt ends, with its number (1-based): `chat` shows the retries with it. */
+  onAttempt?: (attempt: Attempt, number: number) => void
 }
 
 /**
@@ -57,6 +92,9 @@ export interface EmulatorOptions {
  * - `ok`: `false` exactly when WeChat would show {@link FAILURE_NOTICE}.
  * - `replyXml`: the plaintext reply document (decrypted in compat/safe mode), `''` for none.
  * - `msgId`: the MsgId of the push (the same on every attempt), for ordinary messages.
+ * - `messages`: every message the user sees, in order, with its time after the send: the reply,
+ *   the failure notice, and customer-service messages from the mock API (until the delivery
+ *   ends, or `waitMs`).
  *
  * Official reference:
  * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
@@ -69,6 +107,7 @@ export interface SendResult {
   warnings: Problem[]
   replyXml: string
   msgId?: string
+  messages: ShownMessage[]
 }
 
 /**
@@ -84,16 +123,28 @@ export interface Emulator {
   readonly fromUserName: string
   /** The account id pushes go to. */
   readonly toUserName: string
+  /** The mock WeChat API given in the options, if any. */
+  readonly mockApi: MockApi | undefined
   /**
-   * Sends one push (a string is a text message) and judges the answer.
+   * Sends one push (a string is a text message) on WeChat's schedule and judges the answers.
    *
    * Never throws for what the server does: a timeout, a 500 or a bad reply is in the result.
    * Throws {@link WxMpError} `INVALID_CONFIG` only for an input missing a required field.
    */
-  send(message: PushInput): Promise<SendResult>
+  send(message: PushInput, options?: SendOptions): Promise<SendResult>
   /** The URL verification of the admin page's 提交 button. */
   verify(): Promise<VerifyResult>
 }
+
+/**
+ * The share of WeChat's deadline after which an answer gets a SLOW_REPLY warning: 0.96, i.e.
+ * above 4.8 s of 5 s. Not lower: the kit itself answers at its reply deadline, 4.5 s by default
+ * (the fallback `success`, a placeholder, or a held retry answered in time), and a warning there
+ * would fire on every slow handler that is handled right. Above 4.8 s, less than 200 ms remain for
+ * the path between WeChat and the server — less than one round trip from WeChat's data centres
+ * to a typical VPS, with TLS — so the real answer would come too late.
+ */
+const SLOW_REPLY_RATIO = 0.96
 
 function config(message: string): WxMpError {
   return new WxMpError('INVALID_CONFIG', message)
@@ -147,14 +198,18 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   }
   const timeoutMs = options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS
   const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS
-  if (!(timeoutMs > 0) || !Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw config('attemptTimeoutMs must be positive and maxAttempts a positive integer.')
+  const repushDelayMs = options.repushDelayMs ?? REPUSH_DELAY_MS
+  if (!(timeoutMs > 0) || !Number.isInteger(maxAttempts) || maxAttempts < 1 || !(repushDelayMs >= 0)) {
+    throw config('attemptTimeoutMs must be positive, maxAttempts a positive integer and repushDelayMs at least 0.')
   }
   const now = options.now ?? Date.now
   const fromUserName = options.fromUserName ?? randomOpenId()
   const toUserName = options.toUserName ?? randomOriginalId()
+  const mockApi = options.mockApi
 
-  async function send(message: PushInput): Promise<SendResult> {
+  async function send(message: PushInput, sendOptions: SendOptions = {}): Promise<SendResult> {
+    const waitMs = sendOptions.waitMs ?? 0
+    if (!(waitMs >= 0)) throw config(`waitMs must be 0 or more (got ${String(waitMs)}).`)
     const push = buildPush(message, { fromUserName, toUserName, now })
     const sealed = sealPush(push, {
       mode,
@@ -163,33 +218,78 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       timestamp: Math.floor(now() / 1000),
       nonce: randomNonce(),
     })
-    const delivery = await deliver(withQuery(url, sealed.query), sealed.body, { timeoutMs, maxAttempts })
-    const base = { attempts: delivery.attempts, ...(push.msgId === undefined ? {} : { msgId: push.msgId }) }
-    if (!delivery.answer) {
-      return { ok: false, ...base, reply: null, shown: FAILURE_NOTICE, warnings: delivery.problems, replyXml: '' }
-    }
-    const verdict = judgeReply(delivery.answer.body, { push, mode, ...(crypto ? { crypto } : {}) })
-    const warnings = [...delivery.problems, ...verdict.problems]
-    const tries = delivery.attempts.length
-    if (tries > 1) {
-      warnings.push(
-        problem(
-          'RETRIED',
-          `The answer came on attempt ${tries}: your server received this push ${tries} times. Deduplicate by MsgId (messages) or FromUserName + CreateTime (events).`,
-        ),
-      )
-    }
-    if (delivery.answer.ms > timeoutMs * 0.9) {
-      warnings.push(problem('SLOW_REPLY', `The answer took ${delivery.answer.ms} ms, close to WeChat's ${timeoutMs} ms deadline: network latency will push it over. Answer within ~4.5 s.`))
-    }
-    const ok = !hasError(verdict.problems)
-    return {
-      ok,
-      ...base,
-      reply: ok ? verdict.reply : null,
-      shown: ok ? describeReply(verdict.reply) : FAILURE_NOTICE,
-      warnings,
-      replyXml: verdict.replyXml,
+    const sentAt = now()
+    const arrived: MockApiMessage[] = []
+    const unsubscribe = mockApi?.onMessage((m) => {
+      if (m.openId === push.fromUserName) arrived.push(m)
+    })
+    try {
+      // WeChat registers the user's interaction when the user acts, before it pushes: the bot may
+      // call the customer-service API while the first attempt is still open.
+      const interaction = interactionOf(push)
+      if (mockApi && interaction) mockApi.interact(push.fromUserName, interaction)
+      const judge = (ex: { body: string }): Verdict & { accepted: boolean } => {
+        const verdict = judgeReply(ex.body, { push, mode, ...(crypto ? { crypto } : {}) })
+        return { ...verdict, accepted: !hasError(verdict.problems) }
+      }
+      const delivery = await deliver(withQuery(url, sealed.query), sealed.body, {
+        timeoutMs,
+        maxAttempts,
+        repushDelayMs,
+        judge,
+        ...(options.exchange ? { exchange: options.exchange } : {}),
+        ...(sendOptions.onAttempt ? { onAttempt: sendOptions.onAttempt } : {}),
+      })
+      const rest = sentAt + waitMs - now()
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
+      const base = { attempts: delivery.attempts, ...(push.msgId === undefined ? {} : { msgId: push.msgId }) }
+      const last = delivery.attempts[delivery.attempts.length - 1]!
+      const ended = last.at + last.ms
+      const customerService: ShownMessage[] = arrived.map((m) => ({ at: Math.max(0, m.at - sentAt), via: 'customer-service', text: m.text }))
+      const timeline = (first: ShownMessage | undefined): ShownMessage[] =>
+        [...(first ? [first] : []), ...customerService].sort((a, b) => a.at - b.at)
+      if (!delivery.answer) {
+        return {
+          ok: false,
+          ...base,
+          reply: null,
+          shown: FAILURE_NOTICE,
+          warnings: delivery.problems,
+          replyXml: delivery.reading?.replyXml ?? '',
+          messages: timeline({ at: ended, via: 'notice', text: FAILURE_NOTICE }),
+        }
+      }
+      const verdict = delivery.reading!
+      const warnings = [...delivery.problems]
+      const tries = delivery.attempts.length
+      if (tries > 1) {
+        warnings.push(
+          problem(
+            'RETRIED',
+            `The answer came on attempt ${tries}: your server received this push ${tries} times. Deduplicate by MsgId (messages) or FromUserName + CreateTime (events).`,
+          ),
+        )
+      }
+      if (delivery.answer.ms > timeoutMs * SLOW_REPLY_RATIO) {
+        warnings.push(
+          problem(
+            'SLOW_REPLY',
+            `The answer took ${delivery.answer.ms} ms, within ${timeoutMs - delivery.answer.ms} ms of WeChat's ${timeoutMs} ms deadline: the latency between WeChat and your server will push it over. Answer by ~4.5 s.`,
+          ),
+        )
+      }
+      const shown = describeReply(verdict.reply)
+      return {
+        ok: true,
+        ...base,
+        reply: verdict.reply,
+        shown,
+        warnings,
+        replyXml: verdict.replyXml,
+        messages: timeline(shown === '' ? undefined : { at: ended, via: 'reply', text: shown }),
+      }
+    } finally {
+      unsubscribe?.()
     }
   }
 
@@ -197,6 +297,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     mode,
     fromUserName,
     toUserName,
+    mockApi,
     send,
     verify: () => verifyUrl({ url, token, timeoutMs, now }),
   }

@@ -7,12 +7,27 @@
  *
  * @module
  */
-export { createEmulator, type Emulator, type EmulatorOptions, type SendResult } from './emulator.js'
+export { createEmulator, type Emulator, type EmulatorOptions, type SendOptions, type SendResult } from './emulator.js'
 export { emulatorModes, type EmulatorMode } from './envelope.js'
-export { ATTEMPT_TIMEOUT_MS, MAX_ATTEMPTS, type Attempt } from './attempts.js'
-export type { AttemptError } from './transport.js'
+export { ATTEMPT_TIMEOUT_MS, MAX_ATTEMPTS, REPUSH_DELAY_MS, type Attempt, type AttemptFailure } from './attempts.js'
+export type { AttemptError, Exchange, ExchangeOptions } from './transport.js'
 export { problemCatalogue, type Problem, type ProblemCode, type ProblemLevel } from './problems.js'
-export { FAILURE_NOTICE, describeReply } from './shown.js'
+export { FAILURE_NOTICE, describeReply, type ShownMessage } from './shown.js'
+export { startMockApi, type MockApi, type MockApiOptions } from './mock-api.js'
+export {
+  MockAccount,
+  MOCK_APP_ID,
+  MOCK_APP_SECRET,
+  describePreset,
+  mockApiPresets,
+  type Interaction,
+  type MockAccountOptions,
+  type MockApiAnswer,
+  type MockApiCall,
+  type MockApiMessage,
+  type MockApiPreset,
+  type MockApiRequest,
+} from './mock-api-account.js'
 export { judgeReply, knownReplyTypes, type JudgeContext, type Verdict } from './judge.js'
 export type { VerifyResult } from './verify.js'
 export type {
@@ -39,4 +54,4 @@ export type {
   CustomPushInput,
 } from './push.js'
 export { parseChatLine, parseLatLng, chatHelp, type ChatLine } from './chat-line.js'
-export { formatSendResult, formatVerifyResult, formatBubble } from './report.js'
+export { formatSendResult, formatVerifyResult, formatBubble, formatShownMessage, formatCustomerServiceBubble, type SendReportOptions } from './report.js'

@@ -45,3 +45,18 @@ export function describeReply(reply: ReplyMessage | null): string {
       return reply.kfAccount ? `[transfer to customer service ${reply.kfAccount}]` : '[transfer to customer service]'
   }
 }
+
+/**
+ * One message the user sees, in the order of {@link SendResult.messages}: when (ms after the
+ * push was sent), how it came — `reply` (the passive reply to this push), `customer-service`
+ * (客服, sent by the bot through the API), `notice` (WeChat's failure notice) — and what the
+ * phone shows.
+ *
+ * Official reference:
+ * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
+ */
+export interface ShownMessage {
+  at: number
+  via: 'reply' | 'customer-service' | 'notice'
+  text: string
+}

@@ -121,7 +121,7 @@ t.test('chat with piped stdin: every line in order, commands, exit at EOF', asyn
     wellBehaved({ mode: 'compat', messages, reply: (m) => (m.msgType === 'text' ? `echo ${m.content}` : m.msgType === 'event' ? `event ${m.event}` : undefined) }),
   )
   const cli = io(safeEnv, 'hello\n/sub\n\n/click MENU\n/image https://example.com/a.png\n/loc 39.9,116.4\n/bogus\nbye')
-  t.equal(await runChat(stub.url, { mode: 'compat' }, cli), 0)
+  t.equal(await runChat(stub.url, { mode: 'compat', apiPort: 0 }, cli), 0)
   t.match(messages, [
     { msgType: 'text', content: 'hello' },
     { msgType: 'event', event: 'subscribe' },
@@ -142,8 +142,9 @@ t.test('chat with piped stdin: every line in order, commands, exit at EOF', asyn
 t.test('chat: a failing server makes the exit code 1', async (t) => {
   const stub = await startStub(t, () => ({ status: 500 }))
   const cli = io({ WX_MP_TOKEN: token }, 'hi\n')
-  t.equal(await runChat(stub.url, { attemptTimeoutMs: 200 }, cli), 1)
+  t.equal(await runChat(stub.url, { attemptTimeoutMs: 200, apiPort: 0 }, cli), 1)
   t.match(cli.out(), new RegExp(`◀ \\[http_status ×3, \\d+ ms\\] ${FAILURE_NOTICE}`))
+  t.match(cli.out(), /· attempt 1: http_status after \d+ ms — WeChat pushes again at once\n {2}· attempt 2: http_status/, 'the retries show as they happen')
 })
 
 t.test('registerEmulatorCommands adds verify, send and chat with their options', async (t) => {
@@ -155,5 +156,22 @@ t.test('registerEmulatorCommands adds verify, send and chat with their options',
   const flags = send.options.map((o) => o.long)
   for (const f of ['--mode', '--from', '--to', '--json', '--text', '--image', '--voice', '--recognition', '--video', '--location', '--link', '--event', '--key', '--ticket', '--token', '--aes-key', '--appid']) {
     t.ok(flags.includes(f), f)
+  }
+})
+
+t.test('send and chat take --account, --api-port and --wait; the help says how to trust a self-signed certificate', async (t) => {
+  const program = new Command('wx-mp-svr')
+  registerEmulatorCommands(program)
+  for (const name of ['send', 'chat']) {
+    const command = program.commands.find((c) => c.name() === name)!
+    const flags = command.options.map((o) => o.long)
+    for (const f of ['--account', '--api-port', '--wait']) t.ok(flags.includes(f), `${name} ${f}`)
+    t.same(command.options.find((o) => o.long === '--account')?.argChoices, ['test', 'personal', 'verified'])
+    let help = ''
+    command.configureOutput({ writeOut: (s) => (help += s) })
+    command.outputHelp()
+    t.match(help, /NODE_EXTRA_CA_CERTS=ca\.pem/, `${name} --help`)
+    t.match(help, /WX_MP_API_BASE_URL/, `${name} --help`)
+    t.match(help, /0 \/ 5 \/ 10 s/, `${name} --help`)
   }
 })

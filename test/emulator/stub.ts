@@ -21,6 +21,8 @@ export interface Received {
   url: URL
   headers: IncomingMessage['headers']
   body: string
+  /** The client's port: a different one for every new connection. */
+  remotePort: number
 }
 
 export interface StubAnswer {
@@ -56,6 +58,7 @@ export async function startStub(t: Tap, handler: Handler): Promise<Stub> {
         url: new URL(req.url ?? '/', 'http://127.0.0.1'),
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        remotePort: req.socket.remotePort ?? 0,
       }
       received.push(r)
       void Promise.resolve(handler(r)).then((answer) => {

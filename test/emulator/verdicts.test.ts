@@ -86,7 +86,10 @@ t.test('malformed XML, JSON and HTML answers', async (t) => {
     const result = await createEmulator({ url: stub.url, token, attemptTimeoutMs }).send('hi')
     failed(t, result, 'MALFORMED_XML')
     t.match(result.warnings[0]?.message, hint)
-    t.equal(result.attempts.length, 1, 'an HTTP 200 is not retried')
+    // An answer WeChat cannot use is a failed attempt: it re-pushes at once (not after 5 s).
+    t.same(result.attempts.map((a) => [a.status, a.error]), [[200, 'invalid_reply'], [200, 'invalid_reply'], [200, 'invalid_reply']])
+    t.ok(result.attempts[2]!.at < 1500, `re-pushed at once, not after the deadline (${result.attempts.map((a) => a.at).join(', ')} ms)`)
+    t.equal(stub.received.length, 3)
   }
 })
 

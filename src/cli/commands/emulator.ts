@@ -11,21 +11,30 @@
  *
  * @module
  */
-import { createInterface } from 'node:readline'
+import { clearLine, createInterface, cursorTo } from 'node:readline'
 import { Option, type Command } from 'commander'
 import { isWxMpError } from '../../core/index.js'
 import {
   chatHelp,
   createEmulator,
+  describePreset,
   emulatorModes,
   formatBubble,
+  formatCustomerServiceBubble,
   formatSendResult,
   formatVerifyResult,
+  mockApiPresets,
+  MAX_ATTEMPTS,
   parseChatLine,
   parseLatLng,
+  startMockApi,
+  MOCK_APP_ID,
+  MOCK_APP_SECRET,
   type Emulator,
   type EmulatorMode,
   type EmulatorOptions,
+  type MockApi,
+  type MockApiPreset,
   type PushInput,
   type SendResult,
 } from '../../emulator/index.js'
@@ -74,7 +83,33 @@ export interface EmulatorFlags {
   json?: boolean
   /** Not a CLI flag: lets tests shorten WeChat's 5 s deadline. */
   attemptTimeoutMs?: number
+  /** Not a CLI flag: lets tests shorten WeChat's re-push pause. */
+  repushDelayMs?: number
 }
+
+/**
+ * Flags of the mock WeChat API that `send` and `chat` can start.
+ *
+ * Official reference:
+ * https://developers.weixin.qq.com/doc/service/api/customer/message/api_sendcustommessage
+ */
+export interface MockApiFlags {
+  /** The account kind the mock plays: test, personal or verified. */
+  account?: string
+  /** Port of the mock API on 127.0.0.1 (0: any free port); default {@link DEFAULT_MOCK_API_PORT}. */
+  apiPort?: string | number
+  /** Seconds to keep listening for late customer-service messages. */
+  wait?: string | number
+}
+
+/**
+ * The mock API's default port: next to the bot's default 5001, and fixed so that a bot started
+ * once with `WX_MP_API_BASE_URL=http://127.0.0.1:5002` keeps working across `chat` restarts.
+ *
+ * Official reference:
+ * https://developers.weixin.qq.com/doc/service/api/customer/message/api_sendcustommessage
+ */
+export const DEFAULT_MOCK_API_PORT = 5002
 
 /**
  * The flags of `send`.
@@ -82,7 +117,7 @@ export interface EmulatorFlags {
  * Official reference:
  * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
-export interface SendFlags extends EmulatorFlags {
+export interface SendFlags extends EmulatorFlags, MockApiFlags {
   text?: string
   image?: string
   voice?: boolean
@@ -138,11 +173,13 @@ export function resolveEmulatorOptions(url: string, flags: EmulatorFlags, env: E
   if (flags.from) options.fromUserName = flags.from
   if (flags.to) options.toUserName = flags.to
   if (flags.attemptTimeoutMs !== undefined) options.attemptTimeoutMs = flags.attemptTimeoutMs
+  if (flags.repushDelayMs !== undefined) options.repushDelayMs = flags.repushDelayMs
   return options
 }
 
-function emulatorFrom(url: string, flags: EmulatorFlags, env: EmulatorIo['env'], forVerify = false): Emulator {
+function emulatorFrom(url: string, flags: EmulatorFlags, env: EmulatorIo['env'], forVerify = false, mockApi?: MockApi): Emulator {
   const options = resolveEmulatorOptions(url, flags, env, forVerify)
+  if (mockApi) options.mockApi = mockApi
   try {
     return createEmulator(options)
   } catch (err) {
@@ -231,6 +268,65 @@ export function pushFromFlags(message: string | undefined, flags: SendFlags): Pu
   throw new ConfigError('Nothing to send: give a text (wx-mp-svr send URL "hello") or one of --text, --image, --voice, --video, --location, --link, --event.')
 }
 
+/** `--wait` in milliseconds (0 when absent). */
+function waitMsOf(flags: MockApiFlags): number {
+  if (flags.wait === undefined) return 0
+  const seconds = Number(flags.wait)
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
+    throw new ConfigError(`--wait takes seconds, from 0 to 3600 (got ${JSON.stringify(String(flags.wait))}).`)
+  }
+  return Math.round(seconds * 1000)
+}
+
+function presetOf(flags: MockApiFlags): MockApiPreset {
+  const account = flags.account ?? 'test'
+  if (!(mockApiPresets as readonly string[]).includes(account)) {
+    throw new ConfigError(`--account must be ${mockApiPresets.join(', ')} (got ${JSON.stringify(account)}).`)
+  }
+  return account as MockApiPreset
+}
+
+function apiPortOf(flags: MockApiFlags): number {
+  if (flags.apiPort === undefined) return DEFAULT_MOCK_API_PORT
+  const port = Number(flags.apiPort)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--api-port must be a port number, 0 for any free one (got ${JSON.stringify(String(flags.apiPort))}).`)
+  return port
+}
+
+/**
+ * Starts the mock WeChat API for `send`/`chat`: the account kind from `--account`, the AppID and
+ * AppSecret the bot uses (`--appid`/`WX_MP_APPID`, `WX_MP_APPSECRET`) or the mock's defaults.
+ * A taken port is a {@link ConfigError} naming `--api-port`.
+ */
+async function startCliMockApi(flags: EmulatorFlags & MockApiFlags, env: EmulatorIo['env']): Promise<MockApi> {
+  const preset = presetOf(flags)
+  const port = apiPortOf(flags)
+  const appId = nonEmpty(flags.appid) ?? nonEmpty(env['WX_MP_APPID'])
+  const appSecret = nonEmpty(env['WX_MP_APPSECRET'])
+  try {
+    return await startMockApi({ preset, port, ...(appId ? { appId } : {}), ...(appSecret ? { appSecret } : {}) })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') {
+      throw new ConfigError(`The mock WeChat API cannot listen on 127.0.0.1:${port}: the port is in use (another chat?). Pass --api-port PORT, or --api-port 0 for any free port.`)
+    }
+    throw new ConfigError(`The mock WeChat API cannot start on 127.0.0.1:${port}: ${(err as Error).message}`)
+  }
+}
+
+/** The lines telling the user where the mock API is and how to point the bot at it. */
+function mockApiBanner(api: MockApi, env: EmulatorIo['env']): string {
+  const secretFromEnv = nonEmpty(env['WX_MP_APPSECRET']) !== undefined
+  const credentials = secretFromEnv
+    ? `AppID ${api.appId}, the AppSecret in WX_MP_APPSECRET`
+    : `AppID ${api.appId}, AppSecret ${api.appSecret}${api.appId === MOCK_APP_ID && api.appSecret === MOCK_APP_SECRET ? ' (the mock\'s defaults)' : ''}`
+  return [
+    `Mock WeChat API at ${api.baseUrl} — ${describePreset(api.preset)}.`,
+    `  It accepts ${credentials}. Start the bot with:`,
+    `  WX_MP_API_BASE_URL=${api.baseUrl} WX_MP_APPID=${api.appId} WX_MP_APPSECRET=${secretFromEnv ? '…' : api.appSecret}`,
+  ].join('\n') + '\n'
+}
+
 function reportConfigError(err: unknown, io: EmulatorIo, json: boolean | undefined): number {
   if (!(err instanceof ConfigError) && !isWxMpError(err)) throw err
   const message = err.message
@@ -266,38 +362,94 @@ export async function runVerify(url: string, flags: EmulatorFlags, io: EmulatorI
  */
 export async function runSend(url: string, message: string | undefined, flags: SendFlags, io: EmulatorIo): Promise<number> {
   let result: SendResult
+  let mockApi: MockApi | undefined
+  let waitMs = 0
   try {
-    const emulator = emulatorFrom(url, flags, io.env)
-    result = await emulator.send(pushFromFlags(message, flags))
+    waitMs = waitMsOf(flags)
+    const push = pushFromFlags(message, flags)
+    resolveEmulatorOptions(url, flags, io.env)
+    if (flags.account !== undefined || flags.apiPort !== undefined || waitMs > 0) {
+      mockApi = await startCliMockApi(flags, io.env)
+      io.stderr.write(mockApiBanner(mockApi, io.env))
+    }
+    const emulator = emulatorFrom(url, flags, io.env, false, mockApi)
+    if (waitMs > 0 && !flags.json) io.stderr.write(`Listening for customer-service messages until ${(waitMs / 1000).toFixed(1)} s after the push…\n`)
+    result = await emulator.send(push, { waitMs })
   } catch (err) {
+    await mockApi?.close()
     return reportConfigError(err, io, flags.json)
   }
-  io.stdout.write(flags.json ? JSON.stringify(result, null, 2) + '\n' : formatSendResult(result))
+  await mockApi?.close()
+  io.stdout.write(flags.json ? JSON.stringify(result, null, 2) + '\n' : formatSendResult(result, { timeline: waitMs > 0, waitMs }))
   return result.ok ? 0 : 1
 }
 
 /**
- * `wx-mp-svr chat <url>`: a conversation from one user, a line per message, replies as bubbles.
- * With a pipe on stdin, sends every line in order and exits at EOF: 0 when every push got a
- * reply or nothing, 1 when any got WeChat's failure notice.
+ * The flags of `chat`.
  *
  * Official reference:
  * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
-export async function runChat(url: string, flags: EmulatorFlags, io: EmulatorIo): Promise<number> {
+export interface ChatFlags extends EmulatorFlags, MockApiFlags {}
+
+/**
+ * `wx-mp-svr chat <url>`: a conversation from one user, a line per message, replies as bubbles.
+ * It starts the mock WeChat API (`--account`, default `test`) and shows the bot's
+ * customer-service messages as they arrive, marked 客服, above the prompt. With a pipe on stdin,
+ * sends every line in order, listens `--wait` seconds more for late customer-service messages,
+ * and exits: 0 when every push got a reply or nothing, 1 when any got WeChat's failure notice.
+ *
+ * Official reference:
+ * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+ */
+export async function runChat(url: string, flags: ChatFlags, io: EmulatorIo): Promise<number> {
   let emulator: Emulator
+  let mockApi: MockApi | undefined
+  let waitMs: number
   try {
-    emulator = emulatorFrom(url, flags, io.env)
+    waitMs = waitMsOf(flags)
+    resolveEmulatorOptions(url, flags, io.env)
+    try {
+      mockApi = await startCliMockApi(flags, io.env)
+    } catch (err) {
+      // Without an explicit --account/--api-port, a taken default port only costs the 客服 view.
+      if (flags.account !== undefined || flags.apiPort !== undefined) throw err
+      io.stderr.write(`${(err as Error).message}\nChatting without the mock WeChat API: customer-service messages will not show.\n`)
+    }
+    emulator = emulatorFrom(url, flags, io.env, false, mockApi)
   } catch (err) {
+    await mockApi?.close()
     return reportConfigError(err, io, false)
   }
   const interactive = io.stdin.isTTY === true
   io.stdout.write(`Chatting with ${url} as ${emulator.fromUserName} → ${emulator.toUserName} (${emulator.mode} mode). /help for commands.\n`)
+  if (mockApi) io.stdout.write(mockApiBanner(mockApi, io.env))
   const rl = createInterface({
     input: io.stdin,
     ...(interactive ? { output: io.stdout as NodeJS.WritableStream, terminal: true } : { terminal: false }),
   })
   rl.setPrompt('▶ ')
+  let busy = false
+  let lastPushAt = Date.now()
+  // Customer-service messages arrive at any time: print them above the prompt and redraw it with
+  // what the user was typing, so the prompt stays usable.
+  const printAbove = (text: string): void => {
+    if (interactive && !busy) {
+      const out = io.stdout as NodeJS.WritableStream
+      clearLine(out, 0)
+      cursorTo(out, 0)
+      io.stdout.write(text)
+      rl.prompt(true)
+    } else {
+      io.stdout.write(text)
+    }
+  }
+  const unsubscribe = mockApi?.onMessage((m) => {
+    if (m.openId === emulator.fromUserName) printAbove(formatCustomerServiceBubble(m.text, Math.max(0, m.at - lastPushAt)))
+  })
+  const unsubscribeTyping = mockApi?.onTyping((openId, typing) => {
+    if (openId === emulator.fromUserName && typing) printAbove('  … 对方正在输入 (typing)\n')
+  })
   if (interactive) rl.prompt()
   let failures = 0
   for await (const line of rl) {
@@ -307,20 +459,62 @@ export async function runChat(url: string, flags: EmulatorFlags, io: EmulatorIo)
     else if (parsed.kind === 'error') io.stderr.write(parsed.message + '\n')
     else if (parsed.kind === 'push') {
       if (!interactive) io.stdout.write(`▶ ${line}\n`)
+      busy = true
+      lastPushAt = Date.now()
       try {
-        const result = await emulator.send(parsed.push)
+        const result = await emulator.send(parsed.push, {
+          // Show each retry as it happens: a held attempt takes 5 s, and the user should see why.
+          onAttempt: (a, n) => {
+            if (a.error !== undefined && n < MAX_ATTEMPTS) {
+              io.stdout.write(`  · attempt ${n}: ${a.error} after ${a.ms} ms — WeChat pushes again${a.error === 'timeout' ? '' : ' at once'}\n`)
+            }
+          },
+        })
         if (!result.ok) failures++
         io.stdout.write(formatBubble(result))
       } catch (err) {
         if (!isWxMpError(err)) throw err
         io.stderr.write(err.message + '\n')
+      } finally {
+        busy = false
       }
     }
     if (interactive) rl.prompt()
   }
   rl.close()
+  // Piped input ends at once: --wait leaves time for late customer-service messages. (At the
+  // prompt, the user waits as long as they like before /quit.)
+  const rest = interactive ? 0 : lastPushAt + waitMs - Date.now()
+  if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
+  unsubscribe?.()
+  unsubscribeTyping?.()
+  await mockApi?.close()
   return failures > 0 ? 1 : 0
 }
+
+function mockApiOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--account <kind>', 'start the mock WeChat API as this account: test (测试号), personal (个人订阅号: 客服 answers 48001), verified (认证号: 5 客服 messages per 48 h)').choices([
+        ...mockApiPresets,
+      ]),
+    )
+    .option('--api-port <port>', `port of the mock WeChat API on 127.0.0.1 (0: any free port; default ${DEFAULT_MOCK_API_PORT})`)
+}
+
+const emulatorHelp = `
+The emulator keeps WeChat's timing: attempts at 0 / 5 / 10 s on new connections with the same
+query and body, each dropped at 5 s, an immediate re-push after a non-200 answer, and the failure
+notice after the third failed attempt.
+
+Mock WeChat API: with --account (chat: always) the emulator serves token, stable_token,
+message/custom/send and message/custom/typing on 127.0.0.1:${DEFAULT_MOCK_API_PORT} and prints the
+base URL: start the bot with WX_MP_API_BASE_URL=<that URL> so that its customer-service messages
+reach the emulator.
+
+HTTPS with a self-signed certificate (local tests only; WeChat itself needs a public CA):
+  NODE_EXTRA_CA_CERTS=ca.pem wx-mp-svr send https://127.0.0.1:8443/wx --text hi
+`
 
 function credentialOptions(command: Command, withMode: boolean): Command {
   command
@@ -360,7 +554,7 @@ export function registerEmulatorCommands(program: Command): void {
       process.exitCode = await runVerify(url, flags, processIo())
     })
 
-  credentialOptions(
+  const send = credentialOptions(
     program
       .command('send')
       .description('send one push to a server as WeChat does (signed, encrypted, 5 s × 3 attempts) and show what the phone would show')
@@ -383,15 +577,21 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--key <key>', 'the EventKey (menu key, QR scene, URL)')
     .option('--ticket <ticket>', 'the QR code Ticket (subscribe, SCAN)')
     .option('--scan-result <text>', 'scancode_push/scancode_waitmsg: what the scanner read')
-    .option('--json', 'print { attempts, reply, shown, warnings, ok } as JSON')
-    .action(async (url: string, message: string | undefined, flags: SendFlags) => {
+    .option('--json', 'print { ok, attempts, reply, shown, warnings, messages, … } as JSON')
+    .option('--wait <seconds>', 'keep listening (to the mock WeChat API) until this many seconds after the push, and report every message the user sees, with times')
+  mockApiOptions(send)
+  send.addHelpText('after', emulatorHelp)
+  send.action(async (url: string, message: string | undefined, flags: SendFlags) => {
       process.exitCode = await runSend(url, message, flags, processIo())
     })
 
-  credentialOptions(
-    program.command('chat').description('chat with a server as one WeChat user: a line per message, /help for events').argument('<url>', 'the server URL'),
+  const chat = credentialOptions(
+    program.command('chat').description('chat with a server as one WeChat user: a line per message, /help for events; 客服 messages show as they arrive').argument('<url>', 'the server URL'),
     true,
-  ).action(async (url: string, flags: EmulatorFlags) => {
+  ).option('--wait <seconds>', 'with piped input: after the last line, keep listening this many seconds for customer-service messages')
+  mockApiOptions(chat)
+  chat.addHelpText('after', emulatorHelp)
+  chat.action(async (url: string, flags: ChatFlags) => {
     process.exitCode = await runChat(url, flags, processIo())
   })
 }
