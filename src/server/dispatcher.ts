@@ -572,7 +572,7 @@ export class Dispatcher {
     const handlerMs = this.#o.clock.now() - startedAt
     if (value === undefined || value === null) return { reply: null, parts: [], xml: null, handlerMs, failed }
     const reply: ReplyMessage = typeof value === 'string' ? { msgType: 'text', content: value } : value
-    const parts = answerParts(reply)
+    const parts = answerParts(reply, this.#pending.maxBytesPerUser - 4096, this.#o.texts.truncated)
     // Render every part now (marked as the rest will go): an invalid reply fails here, inside the
     // handler's error path.
     const xmls = this.#mark(parts, this.#likelyRestChannel()).map((p) => renderReply(p, msg, { now: () => this.#o.clock.now() }))

@@ -24,10 +24,19 @@ export function isLongText(reply: ReplyMessage | null): boolean {
   return reply?.msgType === 'text' && Buffer.byteLength(reply.content, 'utf8') > TEXT_REPLY_MAX_BYTES
 }
 
-/** Splits a reply into the messages that carry it: a long text becomes several, anything else stays one. */
-export function answerParts(reply: ReplyMessage): ReplyMessage[] {
+/**
+ * Splits a reply into the messages that carry it: a long text becomes several, anything else
+ * stays one. A text over `maxBytes` is cut there first and ends with `truncatedNote`: nobody reads
+ * a megabyte in 2 KB messages, and keeping it would only fill memory.
+ */
+export function answerParts(reply: ReplyMessage, maxBytes = 64 * 1024, truncatedNote = ''): ReplyMessage[] {
   if (!isLongText(reply)) return [reply]
-  const text = (reply as { content: string }).content
+  let text = (reply as { content: string }).content
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+    // Cut at a byte offset; a character cut in two decodes to U+FFFD, which is dropped.
+    text = Buffer.from(text, 'utf8').subarray(0, maxBytes).toString('utf8').replace(/\uFFFD+$/, '')
+    if (truncatedNote !== '') text = `${text}\n\n${truncatedNote}`
+  }
   return splitText(text, PART_BUDGET_BYTES).map((content) => ({ msgType: 'text', content }))
 }
 
