@@ -3,7 +3,7 @@
  * severity and what they mean.
  *
  * An `error` is something WeChat would not accept: the user sees
- * "该公众号提供的服务出现故障，请稍后再试" (or, for `verify`, the admin page says "token验证失败").
+ * "该公众号暂时无法提供服务，请稍后再试" (or, for `verify`, the admin page says "token验证失败").
  * A `warning` is accepted by WeChat but wrong or risky (a reply that may be cut, a retried push).
  *
  * Official reference:

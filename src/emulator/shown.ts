@@ -10,13 +10,13 @@ import type { ReplyMessage } from '../core/index.js'
 
 /**
  * The system notice WeChat shows in the chat when the server failed all attempts or answered
- * something it cannot use. (The official doc words it "该公众号暂时无法提供服务，请稍后再试";
- * current clients show this wording.)
+ * something it cannot use, in the official doc's words (some client versions word it
+ * "该公众号提供的服务出现故障，请稍后再试").
  *
  * Official reference:
  * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
-export const FAILURE_NOTICE = '该公众号提供的服务出现故障，请稍后再试'
+export const FAILURE_NOTICE = '该公众号暂时无法提供服务，请稍后再试'
 
 /**
  * Describes a reply as the phone shows it: the text itself; `[image media_id=…]`,

@@ -97,3 +97,12 @@ export interface LateReply {
 
 /** Receives {@link LateReply}s; errors it throws (or rejects with) are logged, never crash the server. */
 export type LateReplyHandler = (late: LateReply) => MaybePromise<void>
+
+/** `onMessage`, named: `export const onMessage: OnMessage = (msg, ctx) => …`. */
+export type OnMessage = NonNullable<Handlers['onMessage']>
+/** `onSubscribe`, named. */
+export type OnSubscribe = NonNullable<Handlers['onSubscribe']>
+/** `onEvent`, named. */
+export type OnEvent = NonNullable<Handlers['onEvent']>
+/** `onError`, named. */
+export type OnError = NonNullable<Handlers['onError']>

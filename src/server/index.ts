@@ -28,4 +28,8 @@ export type {
   Log,
   MaybePromise,
   OtherEvent,
+  OnMessage,
+  OnSubscribe,
+  OnEvent,
+  OnError,
 } from './handlers.js'

@@ -7,7 +7,8 @@
 import { Dispatcher, MemoryStore, parseMessage, type DispatcherOptions, type Log, type SlowReplyStrategy } from '../../src/index.js'
 import { FakeClock, T0, USER } from '../server/helpers.js'
 
-export const FAILURE_NOTICE = '该公众号暂时无法提供服务，请稍后再试'
+import { FAILURE_NOTICE } from '../../src/index.js'
+export { FAILURE_NOTICE }
 
 export interface Seen {
   /** ms after the first push */
