@@ -329,6 +329,23 @@ export class Dispatcher {
     })
     this.#kefu = options.kefuApi ? new KefuChannel({ api: options.kefuApi, store, keys }) : undefined
     this.#alarm = new HeldAlarm({ store, keys, threshold: options.heldAlarmThreshold })
+    const strategy = this.#o.slowReply
+    if (this.#kefu !== undefined && (strategy === 'auto' || strategy === 'customer-service')) {
+      // Learn at once whether 客服 works, so that the first slow answer already goes the right way.
+      this.#kefu.probe().then(
+        (answer) => {
+          this.#kefuDeniedSeen = answer === 'denied'
+          if (answer === 'denied') {
+            this.#log.warn(
+              strategy === 'auto'
+                ? 'customer-service API: no permission (48001: unverified or personal account); slow answers use the retry window and the next message'
+                : 'customer-service API: no permission (48001: unverified or personal account); slowReply "customer-service" cannot send, so slow answers wait for the user\'s next message. Use slowReply "auto" or "retry-window".',
+            )
+          }
+        },
+        (err: unknown) => this.#log.warn({ err }, 'customer-service permission probe failed'),
+      )
+    }
   }
 
   /** The configured strategy. */

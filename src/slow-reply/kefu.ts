@@ -43,6 +43,9 @@ export const KEFU_AFTER_EVENT = { limit: 3, windowMs: 60_000 } as const
 /** How long a 48001 (no permission) is remembered before the API is tried again. */
 const DENIED_FOR_MS = 24 * HOUR
 
+/** An OpenID no user has: the permission probe writes to nobody. */
+const PROBE_OPENID = 'wx-mp-svr-permission-probe'
+
 const QUOTA_EVENTS: ReadonlySet<string> = new Set(['CLICK', 'subscribe', 'SCAN', 'scancode_waitmsg'])
 
 function errcodeOf(err: unknown): number | undefined {
@@ -118,6 +121,26 @@ export class KefuChannel {
 
   async #spend(user: string): Promise<void> {
     for (const kind of ['event', 'message'] as const) await this.#store.expire(this.#keys.key('quota', kind, user), 1)
+  }
+
+  /**
+   * Asks WeChat whether the account may use the customer-service API at all, without writing to
+   * anyone: a `CancelTyping` for an OpenID that does not exist answers 48001 when the permission
+   * is missing, and another error (invalid OpenID) when it is there. Remembers a 48001.
+   */
+  async probe(): Promise<'allowed' | 'denied' | 'unknown'> {
+    try {
+      await this.#api.setTyping(PROBE_OPENID, false)
+      return 'allowed'
+    } catch (err) {
+      const code = errcodeOf(err)
+      if (code === 48001) {
+        await this.#deny()
+        return 'denied'
+      }
+      // WeChat answered, about the OpenID: the permission is there. No answer at all: unknown.
+      return code === undefined || code === -1 ? 'unknown' : 'allowed'
+    }
   }
 
   /** Shows the typing indicator; failures only matter for what they teach (48001). */
