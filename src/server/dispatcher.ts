@@ -182,8 +182,9 @@ function lazyLog(log: Log | (() => Log)): () => Log {
 }
 
 /**
- * The handler's `ctx.signal`, aborted at the reply deadline if the handler is still running. The
- * AbortController behind the signal is made on first use: most handlers never read it.
+ * The handler's `ctx.signal`, aborted when nobody will use the handler's answer any more (see
+ * `#abortAt`). The AbortController behind the signal is made on first use: most handlers never
+ * read it.
  */
 class DeadlineAbort {
   readonly #clock: Clock
@@ -508,7 +509,7 @@ export class Dispatcher {
     // store that records at once — no promise, no timer.
     const deadline = receivedAt + this.#replyTimeoutMs
     const startedAt = this.#o.clock.now()
-    const abort = new DeadlineAbort(deadline, this.#o.clock)
+    const abort = new DeadlineAbort(this.#abortAt(deadline), this.#o.clock)
     const outcome = this.#invoke(msg, abort, deadline, log)
     if (!isThenable(outcome)) {
       let result: RunResult | undefined
@@ -527,6 +528,16 @@ export class Dispatcher {
     return this.#track(this.#attempt(run, receivedAt, log, 1))
   }
 
+  /**
+   * When `ctx.signal` aborts: when the kit gives the run up (the job timeout) — a slow answer
+   * still reaches the user, so an LLM call given the signal must not be cut at the reply
+   * deadline — except under `success` without a `lateReply`, where nobody would see it.
+   */
+  #abortAt(deadline: number): number {
+    if (this.#o.slowReply === 'success' && this.#lateReply === undefined) return deadline
+    return this.#o.clock.now() + this.#o.jobTimeoutMs
+  }
+
   /** Registers a run and starts (or adopts) its handler invocation. */
   #start(
     key: string,
@@ -538,7 +549,7 @@ export class Dispatcher {
     joinable = true,
   ): Run {
     const deadline = receivedAt + this.#replyTimeoutMs
-    const abort = begun?.abort ?? new DeadlineAbort(deadline, this.#o.clock)
+    const abort = begun?.abort ?? new DeadlineAbort(this.#abortAt(deadline), this.#o.clock)
     const startedAt = begun?.startedAt ?? this.#o.clock.now()
     const outcome = begun !== undefined ? begun.outcome : this.#invoke(msg, abort, deadline, log)
     abort.arm()

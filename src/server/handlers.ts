@@ -31,14 +31,15 @@ export interface HandlerContext {
   /** A child logger bound to this push (message id or event, user). */
   log: Log
   /**
-   * Aborted when the kit answers WeChat without waiting any longer (the reply deadline). Pass it
-   * to `fetch` or an LLM client to stop work nobody will see, or ignore it to finish anyway: a
-   * late result is kept for WeChat's retry and handed to `lateReply`.
+   * Aborted when nobody will use the handler's answer any more: when the kit gives the run up
+   * (`jobTimeoutMs`, default 120 s) — slow answers still reach the user, so pass it to `fetch` or
+   * your LLM client without fear of cutting them — or, under `slowReply: 'success'` without a
+   * `lateReply`, at the reply deadline.
    */
   signal: AbortSignal
   /** The account's AppID, when configured. */
   appId: string | undefined
-  /** When the kit answers `success` if the handler has not finished (epoch ms). */
+  /** The reply deadline (epoch ms): an answer by then is a passive reply; later, the slow-reply strategy delivers it. */
   deadline: number
 }
 

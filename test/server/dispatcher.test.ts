@@ -44,7 +44,7 @@ function content(res: LightMyRequestResponse): string {
 // ---------------------------------------------------------------------------------------------
 // Deadline
 
-t.test('at the deadline: success, the handler keeps running, ctx.signal aborted; the late result goes to lateReply', async (t) => {
+t.test('at the deadline: success, the handler keeps running with its signal live (lateReply will deliver); the late result goes to lateReply', async (t) => {
   failOnUnhandledRejection(t)
   const late: LateReply[] = []
   let ctx: HandlerContext | undefined
@@ -70,8 +70,7 @@ t.test('at the deadline: success, the handler keeps running, ctx.signal aborted;
   const res = await first
   t.equal(res.statusCode, 200)
   t.equal(res.body, 'success', 'answered success at the deadline')
-  t.ok(ctx!.signal.aborted, 'ctx.signal is aborted at the deadline')
-  t.equal((ctx!.signal.reason as { name?: string }).name, 'TimeoutError')
+  t.notOk(ctx!.signal.aborted, 'ctx.signal is not aborted: the late answer still goes somewhere (lateReply)')
   t.notOk(finished, 'the handler is still running')
   t.equal(late.length, 0)
 
@@ -181,11 +180,11 @@ t.test('a retry arriving while the first copy runs joins it and answers with its
   await until(() => clock.pending === 3, 'the first copy waits')
   clock.advance(TIMEOUT)
   t.equal((await first).body, 'success', 'the first copy: success at its deadline')
-  t.equal(clock.pending, 1, 'only the job timeout is left')
+  t.equal(clock.pending, 2, 'only the job timeout and its abort are left')
 
   clock.advance(500) // WeChat retries ~5 s after the first attempt
   const retry = app.inject(plainPush(textXml(), { timestamp: T0_S + 5, nonce: '222' }))
-  await until(() => clock.pending === 2, 'the retry joins and waits for its own deadline')
+  await until(() => clock.pending === 3, 'the retry joins and waits for its own deadline')
   clock.advance(200)
   release.resolve()
   const r = await retry
@@ -239,7 +238,7 @@ t.test('a retry that joins but the handler outlasts it too: success at its own d
   t.equal((await first).body, 'success')
   clock.advance(500)
   const retry = app.inject(plainPush(textXml(), { timestamp: T0_S + 5 }))
-  await until(() => clock.pending === 2, 'retry waits')
+  await until(() => clock.pending === 3, 'retry waits (its deadline, the job timeout and its abort)')
   clock.advance(TIMEOUT - 1)
   let retryDone = false
   void retry.then(() => (retryDone = true))
@@ -613,4 +612,39 @@ t.test('a store that claims at once but records asynchronously: one record per p
   t.match(retry.body, /echo b/, 'a retry gets the recorded answer')
   t.equal(runs, 2, 'the handler ran once per message')
   t.equal(sets, 2)
+})
+
+t.test('ctx.signal: aborted at the job timeout when slow answers are delivered; at the deadline only under success without lateReply', async (t) => {
+  let ctx: HandlerContext | undefined
+  const { app, clock } = await makeApp(t, {
+    slowReply: 'next-message',
+    jobTimeoutMs: 60_000,
+    onMessage: (_m, c) => {
+      ctx = c
+      return new Promise<never>(() => undefined)
+    },
+  })
+  const push = app.inject(plainPush(textXml({ msgId: '901' })))
+  await until(() => ctx !== undefined && clock.pending >= 3, 'the handler runs')
+  clock.advance(TIMEOUT)
+  await push
+  t.notOk(ctx!.signal.aborted, 'at the reply deadline the LLM call goes on')
+  clock.advance(60_000 - TIMEOUT)
+  t.ok(ctx!.signal.aborted, 'aborted when the kit gives the run up')
+  t.equal((ctx!.signal.reason as { name?: string }).name, 'TimeoutError')
+
+  let ctx2: HandlerContext | undefined
+  const plain = await makeApp(t, {
+    slowReply: 'success',
+    onMessage: (_m, c) => {
+      ctx2 = c
+      return new Promise<never>(() => undefined)
+    },
+  })
+  const p2 = plain.app.inject(plainPush(textXml({ msgId: '902' })))
+  await until(() => ctx2 !== undefined && plain.clock.pending >= 3, 'the handler runs')
+  plain.clock.advance(TIMEOUT)
+  await p2
+  t.ok(ctx2!.signal.aborted, 'success without lateReply: nobody will see it, aborted at the deadline')
+  plain.clock.advance(120_000) // the job timeout lets the run go, so close() does not wait for it
 })
