@@ -8,6 +8,15 @@ export { WxMpError, isWxMpError, type WxMpErrorCode } from './errors.js'
 export { checkSignature, computeSignature, signatureMatches } from './signature.js'
 export { WxMpCrypto, type WxMpCryptoOptions, type EncryptedPushParams, type EncryptReplyParams } from './crypto.js'
 export { parseMessage, camelCaseTag } from './parse.js'
+export {
+  readCallback,
+  writeCallbackReply,
+  type CallbackAccount,
+  type CallbackDecision,
+  type CallbackInput,
+  type EncryptionMode,
+  type ReplyEnvelopeParams,
+} from './callback-protocol.js'
 export * from './messages.js'
 export {
   renderReply,

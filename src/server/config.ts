@@ -35,6 +35,8 @@ export interface EnvBackedOptions {
    * Env: `WX_MP_ALLOW_PLAIN_PUSHES=1`.
    */
   allowPlainPushes?: boolean
+  /** How long shutdown waits for running handlers and open connections, ms. Env: `WX_MP_DRAIN_TIMEOUT_MS`. Default 60 000. */
+  drainTimeoutMs?: number
 }
 
 /** The validated configuration. */
@@ -48,6 +50,7 @@ export interface ResolvedConfig {
   replyTimeoutMs: number
   timestampToleranceS: number
   allowPlainPushes: boolean
+  drainTimeoutMs: number
 }
 
 /** Defaults of the optional settings. */
@@ -55,6 +58,7 @@ export const defaults = {
   path: '/wx',
   replyTimeoutMs: 4500,
   timestampToleranceS: 300,
+  drainTimeoutMs: 60_000,
 } as const
 
 type Env = Record<string, string | undefined>
@@ -134,5 +138,6 @@ export function resolveConfig(options: EnvBackedOptions, env: Env = process.env)
     throw configError(`WX_MP_ALLOW_PLAIN_PUSHES must be 1 or 0 (true or false), got "${allowText}".`)
   }
   const allowPlainPushes = options.allowPlainPushes ?? (allowText !== undefined && /^(1|true|yes)$/i.test(allowText))
-  return { token, aesKey, previousAesKeys, appId, appSecret, path, replyTimeoutMs, timestampToleranceS, allowPlainPushes }
+  const drainTimeoutMs = integer(options.drainTimeoutMs, env, 'WX_MP_DRAIN_TIMEOUT_MS', 'drainTimeoutMs') ?? defaults.drainTimeoutMs
+  return { token, aesKey, previousAesKeys, appId, appSecret, path, replyTimeoutMs, timestampToleranceS, allowPlainPushes, drainTimeoutMs }
 }

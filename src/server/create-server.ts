@@ -6,7 +6,9 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createLogger } from './logger.js'
-import { BODY_LIMIT_BYTES, wxMp, type WxMpOptions } from './plugin.js'
+import { BODY_LIMIT_BYTES } from './callback.js'
+import type { WxMpOptions } from './callback-handler.js'
+import { wxMp } from './plugin.js'
 
 /** Options of {@link createServer}: the plugin's, plus the logger. */
 export interface CreateServerOptions extends WxMpOptions {

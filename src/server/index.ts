@@ -5,8 +5,9 @@
  * @module
  */
 export { createServer, type CreateServerOptions } from './create-server.js'
-export { wxMp, BODY_LIMIT_BYTES, type WxMpOptions } from './plugin.js'
-export { Callback, type CallbackOptions, type CallbackRequest, type CallbackResponse, type PushMode } from './callback.js'
+export { wxMp } from './plugin.js'
+export { createCallbackHandler, type CallbackHandler, type CallbackHandlerRuntime, type WxMpOptions } from './callback-handler.js'
+export { Callback, BODY_LIMIT_BYTES, refusalResponse, type CallbackOptions, type CallbackRequest, type CallbackResponse } from './callback.js'
 export { Dispatcher, dedupKey, type DispatcherOptions, type DispatchResult, type Outcome, type DedupFailurePolicy } from './dispatcher.js'
 export { MemoryDedupStore, type DedupStore, type DedupRecord, type MemoryDedupStoreOptions } from './dedup-store.js'
 export { resolveConfig, defaults, type EnvBackedOptions, type ResolvedConfig } from './config.js'

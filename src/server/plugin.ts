@@ -1,54 +1,25 @@
 /**
- * The Fastify adapter: registers one account's callback route. Encapsulated (not wrapped in
- * fastify-plugin), so its body parser stays in its scope and registering it twice under two
- * prefixes serves two accounts in one process.
+ * The Fastify adapter: registers one account's callback route around
+ * {@link createCallbackHandler}. Encapsulated (not wrapped in fastify-plugin), so its body parser
+ * stays in its scope and registering it twice under two prefixes serves two accounts in one
+ * process.
  *
  * Official reference:
  * https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  *
  * @module
  */
+import { METHODS } from 'node:http'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { Callback, type CallbackResponse } from './callback.js'
-import { systemClock, type Clock } from './clock.js'
-import { resolveConfig, type EnvBackedOptions } from './config.js'
-import { MemoryDedupStore, type DedupStore } from './dedup-store.js'
-import { Dispatcher, type DedupFailurePolicy } from './dispatcher.js'
-import type { Handlers, LateReplyHandler, Log } from './handlers.js'
-
-/** The body limit of a push (WeChat's are a few KiB). */
-export const BODY_LIMIT_BYTES = 64 * 1024
-
-/** Options of the {@link wxMp} plugin (and of `createServer`). */
-export interface WxMpOptions extends EnvBackedOptions, Handlers {
-  /** Where pushes are remembered for dedup. Default: a {@link MemoryDedupStore} of `dedupMaxEntries`. */
-  dedupStore?: DedupStore
-  /** Bound of the default in-memory dedup store. Default 10 000. */
-  dedupMaxEntries?: number
-  /** How long a push is remembered, ms. Default 60 000. */
-  dedupTtlMs?: number
-  /** What to do when the dedup store fails. Default `'run'`. */
-  onDedupError?: DedupFailurePolicy
-  /** Receives results that finished after the deadline. Default: log "completed N ms after the deadline". */
-  lateReply?: LateReplyHandler
-  /** How long shutdown waits for handlers still running after their deadline, ms. Default 10 000. */
-  drainTimeoutMs?: number
-  /** The clock, injectable for tests. */
-  clock?: Clock
-  /** Environment to read `WX_MP_*` from. Default `process.env`. */
-  env?: Record<string, string | undefined>
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Set by the wxMp plugin in its own scope: this account's callback mode and path. */
-    wxMp?: { mode: 'plain' | 'safe'; path: string; appId: string | undefined }
-  }
-}
+import { BODY_LIMIT_BYTES, refusalResponse, type CallbackResponse } from './callback.js'
+import { createCallbackHandler, type WxMpOptions } from './callback-handler.js'
+import { systemClock } from './clock.js'
+import type { Log } from './handlers.js'
 
 /**
  * Registers WeChat's callback route for one account: `GET` answers URL verification, `POST`
- * handles pushes in plain, compatible and safe mode; other methods get 405.
+ * handles pushes in plain, compatible and safe mode; every other method gets 405 with
+ * `Allow: GET, POST`.
  *
  * @example
  * ```ts
@@ -58,32 +29,10 @@ declare module 'fastify' {
  * await app.register(wxMp, { prefix: '/a', token: 'tokenA', onMessage: (m) => 'hi' })
  * await app.register(wxMp, { prefix: '/b', token: 'tokenB', aesKey, appId, onMessage })
  * ```
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  */
 export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance, options: WxMpOptions) => {
-  const config = resolveConfig(options, options.env)
+  const endpoint = createCallbackHandler(options, { log: app.log as unknown as Log })
   const clock = options.clock ?? systemClock
-  const log = app.log as unknown as Log
-  const dispatcher = new Dispatcher({
-    handlers: {
-      onMessage: options.onMessage,
-      onSubscribe: options.onSubscribe,
-      onEvent: options.onEvent,
-      onError: options.onError,
-    },
-    store: options.dedupStore ?? new MemoryDedupStore({ maxEntries: options.dedupMaxEntries, now: () => clock.now() }),
-    log,
-    appId: config.appId,
-    replyTimeoutMs: config.replyTimeoutMs,
-    dedupTtlMs: options.dedupTtlMs,
-    onDedupError: options.onDedupError,
-    lateReply: options.lateReply,
-    clock,
-  })
-  const callback = new Callback({ config, dispatcher, log, clock })
-  app.decorate('wxMp', { mode: callback.mode, path: config.path, appId: config.appId })
 
   // WeChat posts text/xml; accept any content type as raw text in this scope only.
   app.removeAllContentTypeParsers()
@@ -100,32 +49,45 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
     done(null, body)
   })
 
+  const send = (reply: FastifyReply, response: CallbackResponse): FastifyReply =>
+    reply.code(response.status).headers(response.headers).send(response.body)
+
+  // Refusals Fastify detects itself (a body over the limit, a body that cannot be read).
   app.setErrorHandler((err: { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply) => {
-    const status = err.statusCode === 413 ? 413 : 400
-    request.log.warn({ outcome: 'rejected', status, reason: err.code }, 'push rejected before parsing')
-    return reply.code(status).type('text/plain; charset=utf-8').send(status === 413 ? 'payload too large' : 'bad request')
+    const response = refusalResponse(err.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_XML')
+    request.log.warn({ outcome: 'rejected', status: response.status, reason: err.code }, 'push rejected before parsing')
+    return send(reply, response)
   })
 
-  const send = (reply: FastifyReply, response: CallbackResponse): FastifyReply =>
-    reply.code(response.status).type(response.contentType).send(response.body)
   // Not an async function: most pushes are answered synchronously, without a promise.
   const handler = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> => {
-    const response = callback.handle({
+    const response = endpoint.handle({
       method: request.method,
       query: request.query as Record<string, unknown>,
+      headers: request.headers,
       body: typeof request.body === 'string' ? request.body : undefined,
       receivedAt: arrivals.get(request),
     })
     return response instanceof Promise ? response.then((r) => send(reply, r)) : send(reply, response)
   }
-  app.route({ method: ['GET', 'POST'], url: config.path, handler, bodyLimit: BODY_LIMIT_BYTES })
-  app.route({
-    method: ['PUT', 'DELETE', 'PATCH', 'OPTIONS'],
-    url: config.path,
-    handler: async (_request, reply) => reply.code(405).header('allow', 'GET, POST').type('text/plain; charset=utf-8').send('method not allowed'),
-  })
+  // Every method reaches the one handler, which answers 405 for all but GET, HEAD and POST:
+  // Fastify's own list (the '*' shorthand) misses WebDAV methods such as PROPFIND and LOCK.
+  app.route({ method: callbackMethods(app), url: endpoint.path, handler, bodyLimit: BODY_LIMIT_BYTES })
 
   app.addHook('onClose', async () => {
-    await dispatcher.drain(options.drainTimeoutMs ?? 10_000)
+    await endpoint.drain()
   })
+}
+
+/**
+ * Every method Node parses, made routable (Fastify knows only the common ones and answers 404 to
+ * PROPFIND, MKCOL, LOCK, …), except HEAD (served by GET's route) and CONNECT (Node hands it to
+ * the server's `connect` event, never to a route).
+ */
+function callbackMethods(app: FastifyInstance): string[] {
+  for (const method of METHODS) {
+    if (method === 'CONNECT' || app.supportedMethods.includes(method)) continue
+    app.addHttpMethod(method, { hasBody: true })
+  }
+  return app.supportedMethods.filter((m) => m !== 'HEAD' && m !== 'CONNECT')
 }

@@ -32,6 +32,7 @@ t.test('resolveConfig: defaults, env fallback, explicit options first', async (t
       replyTimeoutMs: 4500,
       timestampToleranceS: 300,
       allowPlainPushes: false,
+      drainTimeoutMs: 60_000,
     },
     'only the token set: every default',
   )
