@@ -5,6 +5,7 @@
  * @module
  */
 export { WxMpError, isWxMpError, type WxMpErrorCode } from './errors.js'
+export { systemClock, type Clock } from './clock.js'
 export { checkSignature, computeSignature, signatureMatches } from './signature.js'
 export { WxMpCrypto, type WxMpCryptoOptions, type EncryptedPushParams, type EncryptReplyParams } from './crypto.js'
 export { parseMessage, camelCaseTag } from './parse.js'

@@ -10,9 +10,9 @@ export { createCallbackHandler, type CallbackHandler, type CallbackHandlerRuntim
 export { Callback, BODY_LIMIT_BYTES, refusalResponse, type CallbackOptions, type CallbackRequest, type CallbackResponse } from './callback.js'
 export { Dispatcher, dedupKey, type DispatcherOptions, type DispatchResult, type Outcome, type DedupFailurePolicy } from './dispatcher.js'
 export { MemoryDedupStore, type DedupStore, type DedupRecord, type MemoryDedupStoreOptions } from './dedup-store.js'
-export { resolveConfig, defaults, type EnvBackedOptions, type ResolvedConfig } from './config.js'
+export { resolveConfig, defaults, unknownVariables, type EnvBackedOptions, type ResolvedConfig, type SettingDefaults } from './config.js'
+export { settings, slowReplyStrategies, DEFAULT_SLOW_PLACEHOLDER, type Setting, type SettingKind, type SlowReplyStrategy } from './settings.js'
 export { createLogger, redactPaths, type CreateLoggerOptions } from './logger.js'
-export { systemClock, type Clock } from './clock.js'
 export type {
   Handlers,
   HandlerContext,

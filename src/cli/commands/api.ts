@@ -15,7 +15,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { isWxMpError } from '../../core/errors.js'
+import { WxMpError, isWxMpError } from '../../core/errors.js'
+import { printCliError } from '../error-printer.js'
 import { WxMpApi } from '../../api/client.js'
 import { isWxMpApiError } from '../../api/errors.js'
 import { normalizeMenu } from '../../api/menu.js'
@@ -70,18 +71,11 @@ function createApi(opts: ApiCliOptions, io: ApiCliIo): WxMpApi {
 }
 
 function report(err: unknown, io: ApiCliIo): number {
-  if (isWxMpApiError(err)) {
-    const lines = [
-      `error: WeChat API ${err.method ?? ''} ${err.path} failed`.replace('  ', ' '),
-      err.code === 'WECHAT_ERRCODE' ? `  errcode: ${err.errcode}` : `  failure: ${err.code.toLowerCase()}`,
-      `  errmsg:  ${err.errmsg}`,
-    ]
-    if (err.hint) lines.push(`  hint:    ${err.hint}`)
-    io.stderr.write(lines.join('\n') + '\n')
-    return API_CLI_EXIT.api
-  }
-  const message = err instanceof Error ? err.message : String(err)
-  io.stderr.write(`error: ${message}\n`)
+  // The commands' own input errors (an unreadable file, bad JSON) are plain Errors whose message
+  // is the whole report: no stack trace for a mistake the user can fix.
+  const inputError = err instanceof Error && !isWxMpApiError(err) && !isWxMpError(err)
+  printCliError(inputError ? new WxMpError('INVALID_CONFIG', err.message) : err, io.stderr)
+  if (isWxMpApiError(err)) return API_CLI_EXIT.api
   if (isWxMpError(err) && err.code === 'INVALID_CONFIG') {
     io.stderr.write('  Set WX_MP_APPID and WX_MP_APPSECRET (or pass --appid/--secret), then run the command again.\n')
   }
