@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { createServer, type CreateServerOptions } from './create-server.js'
+export { createServer, defaultHttpLimits, type CreateServerOptions, type HttpLimits } from './create-server.js'
 export { wxMp } from './plugin.js'
 export { createCallbackHandler, type CallbackHandler, type CallbackHandlerRuntime, type WxMpOptions } from './callback-handler.js'
 export { Callback, BODY_LIMIT_BYTES, refusalResponse, type CallbackOptions, type CallbackRequest, type CallbackResponse } from './callback.js'

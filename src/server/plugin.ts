@@ -49,8 +49,14 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
     done(null, body)
   })
 
-  const send = (reply: FastifyReply, response: CallbackResponse): FastifyReply =>
-    reply.code(response.status).headers(response.headers).send(response.body)
+  // Set when the app starts closing: from then on every answer closes its connection, so a
+  // keep-alive client does not hold the shutdown (idle connections are closed by the server).
+  let closingSince: number | undefined
+  const send = (reply: FastifyReply, response: CallbackResponse): FastifyReply => {
+    reply.code(response.status).headers(response.headers)
+    if (closingSince !== undefined) reply.header('connection', 'close')
+    return reply.send(response.body)
+  }
 
   // Refusals Fastify detects itself (a body over the limit, a body that cannot be read).
   app.setErrorHandler((err: { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply) => {
@@ -74,8 +80,15 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
   // Fastify's own list (the '*' shorthand) misses WebDAV methods such as PROPFIND and LOCK.
   app.route({ method: callbackMethods(app), url: endpoint.path, handler, bodyLimit: BODY_LIMIT_BYTES })
 
+  // Shutdown is bounded by the drain timeout as a whole: waiting for the answers in flight
+  // (before onClose) counts against the time left for handlers running past their deadline.
+  app.addHook('preClose', (done) => {
+    closingSince = clock.now()
+    done()
+  })
   app.addHook('onClose', async () => {
-    await endpoint.drain()
+    const spent = closingSince === undefined ? 0 : clock.now() - closingSince
+    await endpoint.drain(Math.max(0, endpoint.config.drainTimeoutMs - spent))
   })
 }
 
