@@ -38,5 +38,3 @@ export type {
   TemplateSendJobFinishInput,
   CustomPushInput,
 } from './push.js'
-export { parseChatLine, parseLatLng, chatHelp, type ChatLine } from './chat-line.js'
-export { formatSendResult, formatVerifyResult, formatBubble } from './report.js'

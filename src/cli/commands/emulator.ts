@@ -14,15 +14,12 @@
 import { createInterface } from 'node:readline'
 import { Option, type Command } from 'commander'
 import { isWxMpError } from '../../core/index.js'
+// The chat-line parser and the report formatters are the CLI's, not part of the public surface.
+import { chatHelp, parseChatLine, parseLatLng } from '../../emulator/chat-line.js'
+import { formatBubble, formatSendResult, formatVerifyResult } from '../../emulator/report.js'
 import {
-  chatHelp,
   createEmulator,
   emulatorModes,
-  formatBubble,
-  formatSendResult,
-  formatVerifyResult,
-  parseChatLine,
-  parseLatLng,
   type Emulator,
   type EmulatorMode,
   type EmulatorOptions,
