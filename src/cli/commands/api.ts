@@ -9,6 +9,7 @@
  *
  * Official references:
  * - https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
+ * - https://developers.weixin.qq.com/doc/service/api/custommenu/api_getmenu
  * - https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken
  *
  * @module
@@ -85,8 +86,6 @@ function report(err: unknown, io: ApiCliIo): number {
 /**
  * `wx-mp-svr menu push <file>`: reads a menu JSON file (`{ "button": [...] }`, or the output of
  * `menu show`), validates it, and creates it with `POST /cgi-bin/menu/create`.
- *
- * Official reference: https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
  */
 export async function runMenuPush(file: string, opts: ApiCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
   let api: WxMpApi
@@ -122,8 +121,6 @@ export async function runMenuPush(file: string, opts: ApiCliOptions = {}, io: Ap
 /**
  * `wx-mp-svr menu show`: prints the current menu (`GET /cgi-bin/menu/get`) as JSON, in a form
  * `menu push` accepts.
- *
- * Official reference: https://developers.weixin.qq.com/doc/service/api/custommenu/api_getmenu
  */
 export async function runMenuShow(opts: ApiCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
   try {
@@ -140,8 +137,6 @@ export async function runMenuShow(opts: ApiCliOptions = {}, io: ApiCliIo = defau
  * `wx-mp-svr token [--show]`: fetches the access token through stable_token (which does not
  * invalidate the token your servers use) and prints its status and expiry; the token itself only
  * with `--show`.
- *
- * Official reference: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken
  */
 export async function runToken(opts: TokenCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
   try {
@@ -171,8 +166,6 @@ function withApiOptions(cmd: Command): Command {
 /**
  * Adds `menu push <file>`, `menu show` and `token [--show]` to `program` (commander v14). The
  * actions set `process.exitCode`. Pass `io` to redirect configuration and output (tests).
- *
- * Official reference: https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
  */
 export function registerApiCommands(program: Command, io?: Partial<ApiCliIo>): void {
   const resolveIo = (): ApiCliIo => ({ ...defaultIo(), ...io })
