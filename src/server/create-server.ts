@@ -95,7 +95,6 @@ export async function createServer(options: CreateServerOptions = {}): Promise<F
     maxRequestsPerSocket: limits.maxRequestsPerSocket,
     http: { connectionsCheckingInterval: limits.connectionsCheckingIntervalMs, headersTimeout: limits.headersTimeoutMs },
   }) as unknown as FastifyInstance
-  app.server.headersTimeout = limits.headersTimeoutMs
   app.server.maxConnections = limits.maxConnections
 
   let closing = false
