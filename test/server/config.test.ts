@@ -224,3 +224,17 @@ t.test("the README's configuration table is the settings table", async (t) => {
   t.equal(section?.[1], settingsMarkdownTable(), 'README.md between the settings markers equals settingsMarkdownTable() (paste it from there)')
   for (const setting of settings as readonly Setting[]) t.match(readme, setting.variable, `the README names ${setting.variable}`)
 })
+
+t.test('every WX_MP_* variable the source code reads is a row of the settings table', async (t) => {
+  const { readdirSync } = await import('node:fs')
+  const src = new URL('../../src/', import.meta.url)
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('settings.ts'))
+  const known = new Set<string>(settings.map((s: Setting) => s.variable))
+  const read = new Set<string>()
+  for (const file of files) {
+    const text = readFileSync(new URL(file, src), 'utf8')
+    for (const m of text.matchAll(/env(?:\[['"]|\.)(WX_MP_[A-Z_]+)|'(WX_MP_[A-Z_]+)'/g)) read.add(m[1] ?? m[2]!)
+  }
+  t.ok(read.size >= 5, `found the variables the code reads (${[...read].join(', ')})`)
+  t.same([...read].filter((v) => !known.has(v)), [], 'none is missing from the table')
+})
