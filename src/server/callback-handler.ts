@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { EncryptionMode } from '../core/callback-protocol.js'
 import { Callback, type CallbackRequest, type CallbackResponse } from './callback.js'
 import { systemClock, type Clock } from './clock.js'
 import { resolveConfig, type EnvBackedOptions, type ResolvedConfig } from './config.js'
@@ -48,7 +49,7 @@ export interface CallbackHandler {
    */
   drain(timeoutMs?: number): Promise<void>
   /** `safe` when an EncodingAESKey is configured (compatible pushes are handled too), else `plain`. */
-  readonly mode: 'plain' | 'safe'
+  readonly mode: Exclude<EncryptionMode, 'compat'>
   /** The callback path (`WX_MP_PATH`, default `/wx`). */
   readonly path: string
   /** The validated configuration (holds secrets: never log it whole). */
