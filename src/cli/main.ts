@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
-import { isWxMpError } from '../core/errors.js'
 import { registerApiCommands } from './commands/api.js'
 import { registerEmulatorCommands } from './commands/emulator.js'
 import { registerServeCommand } from './commands/serve.js'
+import { printCliError } from './error-printer.js'
+import { settingsHelpText } from '../server/settings.js'
 
 function version(): string {
   try {
@@ -26,6 +27,7 @@ export function createProgram(): Command {
     .description('WeChat Official Account (微信公众号) message server kit. Run a bot: wx-mp-svr bot.ts [--port 5001]')
     .version(version())
     .showHelpAfterError()
+    .addHelpText('after', `\n${settingsHelpText()}\n`)
   registerServeCommand(program)
   registerEmulatorCommands(program)
   registerApiCommands(program)
@@ -52,11 +54,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
       process.exitCode = err.exitCode
       return
     }
-    if (isWxMpError(err)) {
-      process.stderr.write(`wx-mp-svr: ${err.message}\n`)
-    } else {
-      process.stderr.write(`wx-mp-svr: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-    }
+    printCliError(err)
     process.exitCode = 1
   }
 }

@@ -23,6 +23,16 @@
  * - `DOCTYPE_FORBIDDEN`: the document carries a DOCTYPE or entity declaration.
  * - `INVALID_REPLY`: a reply object cannot be rendered (unknown type, missing field, over a limit).
  * - `INVALID_CONFIG`: an option or environment variable is missing or malformed.
+ *
+ * Refusals of the callback protocol (see `readCallback`), besides `INVALID_SIGNATURE`, the
+ * decryption codes and `MALFORMED_XML` above:
+ * - `METHOD_NOT_ALLOWED`: the callback URL answers GET (and HEAD) and POST only.
+ * - `MISSING_PARAMETER`: a query parameter WeChat always sends (`signature`, `timestamp`, `nonce`,
+ *   `echostr`, `msg_signature`) is absent.
+ * - `STALE_TIMESTAMP`: `timestamp` is outside the tolerance (a replay, or a clock that is off).
+ * - `PLAIN_PUSH_REFUSED`: a plain (明文) push reached a server that has an EncodingAESKey.
+ * - `AES_KEY_MISSING`: a safe-mode (安全模式) push reached a server without an EncodingAESKey.
+ * - `PAYLOAD_TOO_LARGE`: the body is over the limit (WeChat's pushes are a few KiB).
  */
 export type WxMpErrorCode =
   | 'INVALID_SIGNATURE'
@@ -34,6 +44,12 @@ export type WxMpErrorCode =
   | 'DOCTYPE_FORBIDDEN'
   | 'INVALID_REPLY'
   | 'INVALID_CONFIG'
+  | 'METHOD_NOT_ALLOWED'
+  | 'MISSING_PARAMETER'
+  | 'STALE_TIMESTAMP'
+  | 'PLAIN_PUSH_REFUSED'
+  | 'AES_KEY_MISSING'
+  | 'PAYLOAD_TOO_LARGE'
 
 /**
  * The numeric error codes of WeChat's own WXBizMsgCrypt samples, where one corresponds.
@@ -63,9 +79,6 @@ const officialCodes: Partial<Record<WxMpErrorCode, number>> = {
  *   if (isWxMpError(err) && err.code === 'APPID_MISMATCH') { ... }
  * }
  * ```
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
 export class WxMpError extends Error {
   override readonly name = 'WxMpError' as const

@@ -5,9 +5,19 @@
  * @module
  */
 export { WxMpError, isWxMpError, type WxMpErrorCode } from './errors.js'
+export { systemClock, type Clock } from './clock.js'
 export { checkSignature, computeSignature, signatureMatches } from './signature.js'
 export { WxMpCrypto, type WxMpCryptoOptions, type EncryptedPushParams, type EncryptReplyParams } from './crypto.js'
 export { parseMessage, camelCaseTag } from './parse.js'
+export {
+  readCallback,
+  writeCallbackReply,
+  type CallbackAccount,
+  type CallbackDecision,
+  type CallbackInput,
+  type EncryptionMode,
+  type ReplyEnvelopeParams,
+} from './callback-protocol.js'
 export * from './messages.js'
 export {
   renderReply,

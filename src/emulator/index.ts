@@ -53,5 +53,3 @@ export type {
   TemplateSendJobFinishInput,
   CustomPushInput,
 } from './push.js'
-export { parseChatLine, parseLatLng, chatHelp, type ChatLine } from './chat-line.js'
-export { formatSendResult, formatVerifyResult, formatBubble, formatShownMessage, formatCustomerServiceBubble, type SendReportOptions } from './report.js'

@@ -1,65 +1,92 @@
 /**
- * The callback URL's HTTP semantics, framework-free: URL verification (GET) and pushes (POST) in
- * plain, compatible and safe mode, turned into a status, a body and a content type. Adapters
+ * The callback URL's HTTP semantics, framework-free: the protocol's decision
+ * ({@link readCallback}) composed with the dispatcher, turned into `{ status, headers, body }`.
+ * This is the one place where a refusal's error code becomes an HTTP status and a body; adapters
  * (the Fastify plugin, serverless functions) only translate their request and response objects.
  *
- * Official references:
- * - https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
- * - https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
+ * Official reference:
+ * https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  *
  * @module
  */
 import { randomInt } from 'node:crypto'
+import { readCallback, writeCallbackReply, type CallbackAccount, type EncryptionMode } from '../core/callback-protocol.js'
 import { WxMpCrypto } from '../core/crypto.js'
-import { isWxMpError, type WxMpError } from '../core/errors.js'
+import type { WxMpError, WxMpErrorCode } from '../core/errors.js'
 import type { Message } from '../core/messages.js'
-import { parseMessage } from '../core/parse.js'
-import { checkSignature } from '../core/signature.js'
 import { systemClock, type Clock } from './clock.js'
 import type { ResolvedConfig } from './config.js'
 import type { Dispatcher, DispatchResult, Outcome } from './dispatcher.js'
 import type { Log } from './handlers.js'
 
+/** The body limit of a push (WeChat's are a few KiB). */
+export const BODY_LIMIT_BYTES = 64 * 1024
+
 /** A request as the callback sees it. */
 export interface CallbackRequest {
+  /** The HTTP method, upper case. */
   method: string
-  query: Record<string, unknown>
+  /** The parsed query string. */
+  query: Readonly<Record<string, unknown>>
+  /**
+   * The request headers. The protocol reads none of them (WeChat's authentication is in the
+   * query); adapters may pass them through as they come.
+   */
+  headers?: Readonly<Record<string, string | string[] | undefined>>
   /** The raw body (POST). */
-  body?: string
+  body?: string | undefined
   /** When the request arrived (epoch ms); the reply deadline counts from it. Default: now. */
-  receivedAt?: number
+  receivedAt?: number | undefined
 }
 
-/** What to send back. */
+/** What to send back. `headers` always holds `content-type`; a 405 also `allow`. */
 export interface CallbackResponse {
   status: number
+  headers: Readonly<Record<string, string>>
   body: string
-  contentType: string
 }
 
-/** How a push was protected: 明文 (plain), 兼容 (compat) or 安全 (safe) mode. */
-export type PushMode = 'plain' | 'compat' | 'safe'
-
-const TEXT = 'text/plain; charset=utf-8'
-const XML = 'application/xml; charset=utf-8'
-
-const ok = (body: string, contentType = TEXT): CallbackResponse => ({ status: 200, body, contentType })
-const SUCCESS = ok('success')
+const TEXT = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' })
+const XML = Object.freeze({ 'content-type': 'application/xml; charset=utf-8' })
+const SUCCESS: CallbackResponse = Object.freeze({ status: 200, headers: TEXT, body: 'success' })
 
 /**
- * Rejections: the body says no more than the status does, so it helps no attacker; the reason is
- * in the server's log.
+ * Status and body of every refusal. A body names the reason class and where to look, so a
+ * person reading a proxy's log (or the emulator) is sent the right way; it holds no secret and
+ * nothing an attacker could not see from the status. The full reason is in the server's log.
  */
-const rejection = {
-  badRequest: { status: 400, body: 'bad request', contentType: TEXT },
-  unauthorized: { status: 401, body: 'invalid signature', contentType: TEXT },
-  stale: { status: 403, body: 'stale timestamp', contentType: TEXT },
-  methodNotAllowed: { status: 405, body: 'method not allowed', contentType: TEXT },
-} as const satisfies Record<string, CallbackResponse>
+const refusals: Record<WxMpErrorCode, { status: number; body: string }> = {
+  METHOD_NOT_ALLOWED: { status: 405, body: 'method not allowed: the callback URL answers GET and POST' },
+  PAYLOAD_TOO_LARGE: { status: 413, body: 'payload too large: WeChat pushes are a few KiB' },
+  MISSING_PARAMETER: { status: 400, body: 'missing parameter: signature, timestamp and nonce are required' },
+  INVALID_SIGNATURE: { status: 401, body: 'invalid signature: check WX_MP_TOKEN' },
+  PLAIN_PUSH_REFUSED: { status: 401, body: 'plain push refused: this server requires safe mode' },
+  STALE_TIMESTAMP: { status: 403, body: 'stale timestamp: check the server clock' },
+  AES_KEY_MISSING: { status: 400, body: 'cannot decrypt: this server has no EncodingAESKey (WX_MP_AES_KEY)' },
+  INVALID_CIPHERTEXT: { status: 400, body: 'cannot decrypt: check the EncodingAESKey and AppID' },
+  BAD_PADDING: { status: 400, body: 'cannot decrypt: check the EncodingAESKey and AppID' },
+  APPID_MISMATCH: { status: 400, body: 'cannot decrypt: check the EncodingAESKey and AppID' },
+  INVALID_AES_KEY: { status: 400, body: 'cannot decrypt: check the EncodingAESKey and AppID' },
+  MALFORMED_XML: { status: 400, body: 'malformed push: not a WeChat XML message' },
+  DOCTYPE_FORBIDDEN: { status: 400, body: 'malformed push: DOCTYPE and entities are refused' },
+  INVALID_REPLY: { status: 400, body: 'bad request' },
+  INVALID_CONFIG: { status: 400, body: 'bad request' },
+}
 
-function param(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name]
-  return typeof value === 'string' ? value : undefined
+const refusalResponses = new Map<WxMpErrorCode, CallbackResponse>(
+  Object.entries(refusals).map(([code, { status, body }]) => [
+    code as WxMpErrorCode,
+    Object.freeze({ status, headers: status === 405 ? Object.freeze({ ...TEXT, allow: 'GET, POST' }) : TEXT, body }),
+  ]),
+)
+
+/**
+ * The response that refuses a request for `code`: the one mapping of error codes to HTTP
+ * statuses (400, 401, 403, 405, 413) and bodies. Adapters use it for refusals they detect
+ * themselves (e.g. a body over the limit while it is still being read).
+ */
+export function refusalResponse(code: WxMpErrorCode): CallbackResponse {
+  return refusalResponses.get(code) ?? refusalResponses.get('MALFORMED_XML')!
 }
 
 /** Options of {@link Callback}. */
@@ -71,14 +98,12 @@ export interface CallbackOptions {
 }
 
 /**
- * Answers WeChat's requests to one account's callback URL.
- *
- * Order of checks for a push: signature (401) → timestamp freshness (403) → decryption and
- * parsing (400) → handler. Nothing is parsed and no handler runs before the signature holds.
+ * Answers WeChat's requests to one account's callback URL: the protocol's checks
+ * ({@link readCallback}), then the dispatcher, then the reply in the push's mode
+ * ({@link writeCallbackReply}). Nothing is parsed and no handler runs before the signature holds.
  */
 export class Callback {
-  readonly #config: ResolvedConfig
-  readonly #crypto: WxMpCrypto | undefined
+  readonly #account: CallbackAccount
   readonly #dispatcher: Dispatcher
   readonly #log: Log
   readonly #clock: Clock
@@ -86,30 +111,45 @@ export class Callback {
 
   constructor(options: CallbackOptions) {
     const { config } = options
-    this.#config = config
     this.#dispatcher = options.dispatcher
     this.#log = options.log
     this.#clock = options.clock ?? systemClock
-    this.#crypto =
+    const crypto =
       config.aesKey !== undefined && config.appId !== undefined
         ? new WxMpCrypto({ token: config.token, aesKey: config.aesKey, appId: config.appId, previousAesKeys: config.previousAesKeys })
         : undefined
+    this.#account = {
+      token: config.token,
+      crypto,
+      timestampToleranceS: config.timestampToleranceS,
+      allowPlainPushes: config.allowPlainPushes,
+      bodyLimitBytes: BODY_LIMIT_BYTES,
+    }
   }
 
   /** `safe` when an AES key is configured (compatible mode is then handled too), else `plain`. */
-  get mode(): 'plain' | 'safe' {
-    return this.#crypto ? 'safe' : 'plain'
+  get mode(): Exclude<EncryptionMode, 'compat'> {
+    return this.#account.crypto ? 'safe' : 'plain'
   }
 
   /**
-   * Handles one request: at once when nothing needs waiting for (verification, rejections, a
+   * Handles one request: at once when nothing needs waiting for (verification, refusals, a
    * handler that answers synchronously), else with a promise. Never throws, never rejects.
    */
   handle(request: CallbackRequest): CallbackResponse | Promise<CallbackResponse> {
     try {
-      if (request.method === 'GET' || request.method === 'HEAD') return this.#verifyUrl(request.query)
-      if (request.method !== 'POST') return rejection.methodNotAllowed
-      const response = this.#push(request)
+      const receivedAt = request.receivedAt ?? this.#clock.now()
+      const decision = readCallback(request, this.#account, this.#clock.now())
+      if (decision.kind === 'refuse') return this.#refuse(decision.error)
+      if (decision.kind === 'verify') {
+        this.#log.info({ outcome: 'verified' }, 'URL verification passed')
+        return { status: 200, headers: TEXT, body: decision.echostr }
+      }
+      if (decision.readFromPlaintext && !this.#warnedNoKey) {
+        this.#warnedNoKey = true
+        this.#log.warn('compatible-mode push handled from its plaintext: set WX_MP_AES_KEY and WX_MP_APPID to use the encrypted part')
+      }
+      const response = this.#dispatch(decision.message, decision.mode, receivedAt)
       return response instanceof Promise ? response.catch((err: unknown) => this.#failed(err)) : response
     } catch (err) {
       return this.#failed(err)
@@ -122,111 +162,16 @@ export class Callback {
     return SUCCESS
   }
 
-  #isFresh(timestamp: string): boolean {
-    const tolerance = this.#config.timestampToleranceS
-    if (tolerance === 0) return true
-    if (!/^\d{1,12}$/.test(timestamp)) return false
-    return Math.abs(this.#clock.now() / 1000 - Number(timestamp)) <= tolerance
-  }
-
-  #reject(response: CallbackResponse, reason: string, details: Record<string, unknown> = {}): CallbackResponse {
-    this.#log.warn({ outcome: 'rejected', status: response.status, reason, ...details }, `push rejected: ${reason}`)
+  #refuse(error: WxMpError): CallbackResponse {
+    const response = refusalResponse(error.code)
+    this.#log.warn(
+      { outcome: 'rejected', status: response.status, code: error.code, reason: error.message },
+      `push rejected: ${error.message}`,
+    )
     return response
   }
 
-  #staleTimestamp(timestamp: string): CallbackResponse {
-    const skewS = /^\d+$/.test(timestamp) ? Math.round(Number(timestamp) - this.#clock.now() / 1000) : undefined
-    return this.#reject(
-      rejection.stale,
-      'timestamp outside the tolerance (a replay, or this server\'s clock is off: check NTP, or raise WX_MP_TIMESTAMP_TOLERANCE_S)',
-      { skewS },
-    )
-  }
-
-  #verifyUrl(query: Record<string, unknown>): CallbackResponse {
-    const signature = param(query, 'signature')
-    const timestamp = param(query, 'timestamp')
-    const nonce = param(query, 'nonce')
-    const echostr = param(query, 'echostr')
-    if (signature === undefined || timestamp === undefined || nonce === undefined || echostr === undefined) {
-      return this.#reject(rejection.badRequest, 'URL verification without signature, timestamp, nonce and echostr')
-    }
-    if (!checkSignature(this.#config.token, signature, timestamp, nonce)) {
-      return this.#reject(rejection.unauthorized, 'URL verification signature does not match: WX_MP_TOKEN differs from the Token on the admin page')
-    }
-    if (!this.#isFresh(timestamp)) return this.#staleTimestamp(timestamp)
-    this.#log.info({ outcome: 'verified' }, 'URL verification passed')
-    return ok(echostr)
-  }
-
-  #push(request: CallbackRequest): CallbackResponse | Promise<CallbackResponse> {
-    const receivedAt = request.receivedAt ?? this.#clock.now()
-    const { query } = request
-    const body = request.body ?? ''
-    const timestamp = param(query, 'timestamp')
-    const nonce = param(query, 'nonce')
-    if (timestamp === undefined || nonce === undefined) {
-      return this.#reject(rejection.badRequest, 'push without timestamp and nonce')
-    }
-    const encrypted = param(query, 'encrypt_type') === 'aes'
-    let mode: PushMode = 'plain'
-    let xml: string
-    if (encrypted && this.#crypto) {
-      const crypto = this.#crypto
-      const msgSignature = param(query, 'msg_signature')
-      if (msgSignature === undefined) return this.#reject(rejection.badRequest, 'encrypted push without msg_signature')
-      let encrypt: string
-      try {
-        encrypt = crypto.readEncrypt(body)
-      } catch (err) {
-        return this.#reject(rejection.badRequest, describeError(err))
-      }
-      if (!crypto.verify(msgSignature, timestamp, nonce, encrypt)) {
-        return this.#reject(rejection.unauthorized, 'msg_signature does not match: WX_MP_TOKEN differs from the Token on the admin page')
-      }
-      if (!this.#isFresh(timestamp)) return this.#staleTimestamp(timestamp)
-      try {
-        xml = crypto.decrypt(encrypt)
-      } catch (err) {
-        return this.#reject(rejection.badRequest, describeError(err))
-      }
-      mode = hasPlaintextFields(body) ? 'compat' : 'safe'
-    } else {
-      if (this.#crypto && !encrypted && !this.#config.allowPlainPushes) {
-        // The URL signature does not cover the body: with a key configured, only encrypted pushes
-        // are authentic (anyone who saw one push URL could otherwise forge plain ones).
-        return this.#reject(
-          rejection.unauthorized,
-          'plain-mode push refused: WX_MP_AES_KEY is set, so only 兼容模式/安全模式 pushes are accepted. Switch the admin page to 安全模式, or unset WX_MP_AES_KEY for 明文模式 (WX_MP_ALLOW_PLAIN_PUSHES=1 accepts both while you switch)',
-        )
-      }
-      const signature = param(query, 'signature')
-      if (signature === undefined) return this.#reject(rejection.badRequest, 'push without signature')
-      if (!checkSignature(this.#config.token, signature, timestamp, nonce)) {
-        return this.#reject(rejection.unauthorized, 'signature does not match: WX_MP_TOKEN differs from the Token on the admin page')
-      }
-      if (!this.#isFresh(timestamp)) return this.#staleTimestamp(timestamp)
-      if (encrypted) {
-        // Encrypted push, but no key configured: compatible mode still carries the plaintext.
-        if (!hasPlaintextFields(body)) {
-          return this.#reject(rejection.badRequest, 'safe-mode push but WX_MP_AES_KEY is not set: set WX_MP_AES_KEY and WX_MP_APPID')
-        }
-        if (!this.#warnedNoKey) {
-          this.#warnedNoKey = true
-          this.#log.warn('compatible-mode push handled from its plaintext: set WX_MP_AES_KEY and WX_MP_APPID to use the encrypted part')
-        }
-        mode = 'compat'
-      }
-      xml = body
-    }
-
-    let msg: Message
-    try {
-      msg = parseMessage(xml)
-    } catch (err) {
-      return this.#reject(rejection.badRequest, describeError(err), { mode })
-    }
-
+  #dispatch(msg: Message, mode: EncryptionMode, receivedAt: number): CallbackResponse | Promise<CallbackResponse> {
     // The push's own logger (a child) is made only if the handler or a warning uses it; the one
     // line per push carries the same fields through the parent.
     const bindings = pushBindings(msg)
@@ -237,31 +182,22 @@ export class Callback {
   }
 
   /** Logs the push's one line and turns the dispatcher's answer into the response. */
-  #respond(result: DispatchResult, bindings: Record<string, unknown>, mode: PushMode, receivedAt: number): CallbackResponse {
+  #respond(result: DispatchResult, bindings: Record<string, unknown>, mode: EncryptionMode, receivedAt: number): CallbackResponse {
+    const now = this.#clock.now()
     this.#log.info(
-      { ...bindings, mode, outcome: result.outcome, strategy: result.strategy, handlerMs: result.handlerMs, ms: this.#clock.now() - receivedAt },
-      describeOutcome(result.outcome),
+      { ...bindings, mode, outcome: result.outcome, strategy: result.strategy, handlerMs: result.handlerMs, ms: now - receivedAt },
+      outcomeText[result.outcome],
     )
     // A held attempt is released after WeChat dropped it: nobody reads this, and a "success" it
     // could mistake for an answer would end the retries.
-    if (result.outcome === 'held') return ok('')
+    if (result.outcome === 'held') return { status: 200, headers: TEXT, body: '' }
     if (result.reply === null) return SUCCESS
-    if (mode === 'plain' || !this.#crypto) return ok(result.reply, XML)
-    const envelope = this.#crypto.encryptMessage(result.reply, {
-      timestamp: Math.floor(this.#clock.now() / 1000),
+    const body = writeCallbackReply(result.reply, mode, this.#account, {
+      timestamp: Math.floor(now / 1000),
       nonce: String(randomInt(100_000_000, 9_999_999_999)),
     })
-    return ok(envelope, XML)
+    return { status: 200, headers: XML, body }
   }
-}
-
-function hasPlaintextFields(body: string): boolean {
-  return body.includes('<MsgType>')
-}
-
-function describeError(err: unknown): string {
-  if (isWxMpError(err)) return `${(err as WxMpError).code}: ${err.message}`
-  return String(err)
 }
 
 function pushBindings(msg: Message): Record<string, unknown> {
@@ -284,8 +220,4 @@ const outcomeText: Record<Outcome, string> = {
   'pending-delivered': 'answered with an answer that was waiting for this user',
   duplicate: 'retry of a push already handled; answered from its result',
   error: 'handler failed; answered without its reply',
-}
-
-function describeOutcome(outcome: Outcome): string {
-  return outcomeText[outcome]
 }

@@ -1,24 +1,12 @@
 /**
- * Time, injectable: the deadline and the dedup TTL read it, so tests drive them with a fake clock
- * instead of sleeping.
+ * The server's time helpers over the one {@link Clock} of the core.
  *
  * @module
  */
 
-/** The clock the server reads. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number
-  setTimeout(callback: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
+import type { Clock } from '../core/clock.js'
 
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-}
+export { systemClock, type Clock } from '../core/clock.js'
 
 /** Resolves `{ done: true, value }` when `promise` settles before `at` (epoch ms), else `{ done: false }`. */
 export function settleBy<T>(promise: Promise<T>, at: number, clock: Clock): Promise<{ done: true; value: T } | { done: false }> {

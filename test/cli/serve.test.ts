@@ -122,3 +122,38 @@ t.test('config errors name the variable and the fix', async (t) => {
   err = await rejection(serve(demo, { port: busy }, { ...io, env: { WX_MP_TOKEN: 't', LOG_LEVEL: 'silent' } }))
   t.match(err.message, new RegExp(`Port ${busy} is already in use.*--port or PORT`))
 })
+
+t.test('#9 item 11: the banner shows no character of a secret, only that it is set and where from; a short Token is warned about', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wx-serve-'))
+  const token = 'Zq' + 'k'.repeat(28) + 'Wy' // 32 characters
+  const aesKey = 'Xv' + 'a'.repeat(39) + 'Jh' // 43 characters
+  writeFileSync(join(dir, '.env'), `WX_MP_TOKEN=${token}\nLOG_LEVEL=silent\n`)
+  const out = sink()
+  const env: Record<string, string | undefined> = { WX_MP_AES_KEY: aesKey, WX_MP_APPID: 'wxabc', WX_MP_TOKNE: 'typo' }
+  const bot = await serve(join(root, 'demo/demo.ts'), { port: '0' }, { env, stdout: out.stream, cwd: dir, handleSignals: false })
+  t.teardown(() => bot.close())
+  const banner = out.text()
+  for (const shape of ['Zq', 'Wy', 'Xv', 'Jh', 'kkk', 'aaa', '32 chars', '43 chars', '(32', '(43']) {
+    t.notMatch(banner, shape, `the banner does not show "${shape}"`)
+  }
+  t.match(banner, /令牌\(Token\) +the value of WX_MP_TOKEN \(set, from \.env\)/, 'says the Token is set, from .env')
+  t.match(banner, /消息加解密密钥 +the value of WX_MP_AES_KEY \(set, from the environment\)/, 'and the key, from the environment')
+  t.notMatch(banner, /shorter than 16/, 'a 32-character Token is not warned about')
+  t.match(banner, /WX_MP_TOKNE is not a setting of wx-mp-svr \(did you mean WX_MP_TOKEN\?\)/, 'a typo in a variable name is named')
+
+  const shortOut = sink()
+  const short = await serve(join(root, 'demo/demo.ts'), { port: '0' }, { env: { WX_MP_TOKEN: 'tok12345', LOG_LEVEL: 'silent' }, stdout: shortOut.stream, cwd: dir, handleSignals: false })
+  t.teardown(() => short.close())
+  t.match(shortOut.text(), /Warning: WX_MP_TOKEN is shorter than 16 characters/, 'a short Token is warned about')
+  t.match(shortOut.text(), /32 random letters and digits/, 'with the recommendation')
+  t.notMatch(shortOut.text(), /tok1|2345/, 'still without its characters')
+})
+
+t.test('--drain-timeout sets the drain timeout; a bad value names the flag', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wx-serve-'))
+  const io = { stdout: sink().stream, cwd: dir, handleSignals: false }
+  const err = await rejection(serve(join(root, 'demo/demo.ts'), { port: '0', drainTimeout: 'soon' }, { ...io, env: { WX_MP_TOKEN: 't' } }))
+  t.match(err.message, /--drain-timeout must be a whole number/)
+  const envErr = await rejection(serve(join(root, 'demo/demo.ts'), { port: '0' }, { ...io, env: { WX_MP_TOKEN: 't', WX_MP_DRAIN_TIMEOUT_MS: 'x' } }))
+  t.match(envErr.message, /WX_MP_DRAIN_TIMEOUT_MS must be a whole number/)
+})

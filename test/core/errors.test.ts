@@ -1,5 +1,5 @@
 import t from 'tap'
-import { WxMpError, isWxMpError, WxMpCrypto, parseMessage, parseXmlDocument, renderReply, type WxMpErrorCode } from '../../src/index.js'
+import { WxMpError, isWxMpError, WxMpCrypto, computeSignature, parseMessage, parseXmlDocument, readCallback, renderReply, type CallbackInput, type WxMpErrorCode } from '../../src/index.js'
 import { envelope, thrown } from './helpers.js'
 
 const KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
@@ -7,6 +7,14 @@ const wx = new WxMpCrypto({ token: 'pamtest', aesKey: KEY, appId: 'wxb11529c1369
 const other = new WxMpCrypto({ token: 'pamtest', aesKey: KEY, appId: 'wx2c2769f8efd9abc2' })
 const wrongKey = new WxMpCrypto({ token: 'pamtest', aesKey: 'A'.repeat(43), appId: 'wxb11529c136998cb6' })
 const to = { toUserName: 'gh_1', fromUserName: 'o1', msgType: 'text' }
+
+/** The callback protocol's refusal for `input`, thrown (its decisions are values, not throws). */
+function refusal(input: CallbackInput, crypto?: WxMpCrypto, bodyLimitBytes?: number): unknown {
+  const decision = readCallback(input, { token: 'pamtest', crypto, timestampToleranceS: 300, allowPlainPushes: false, bodyLimitBytes }, 1_000_000_000_000)
+  if (decision.kind === 'refuse') throw decision.error
+  return decision
+}
+const signed = (timestamp = '1000000000') => ({ signature: computeSignature('pamtest', timestamp, '1'), timestamp, nonce: '1' })
 
 /** One way to reach every code from the public API (more cases per code live in the module tests). */
 const triggers: Record<WxMpErrorCode, () => unknown> = {
@@ -19,6 +27,12 @@ const triggers: Record<WxMpErrorCode, () => unknown> = {
   DOCTYPE_FORBIDDEN: () => parseMessage('<!DOCTYPE x [<!ENTITY a "b">]><xml><MsgType>text</MsgType></xml>'),
   INVALID_REPLY: () => renderReply({ msgType: 'sticker' } as never, to),
   INVALID_CONFIG: () => new WxMpCrypto({ token: '', aesKey: KEY, appId: 'wx1' }),
+  METHOD_NOT_ALLOWED: () => refusal({ method: 'TRACE', query: {} }),
+  MISSING_PARAMETER: () => refusal({ method: 'GET', query: {} }),
+  STALE_TIMESTAMP: () => refusal({ method: 'GET', query: { ...signed('999999000'), echostr: 'e' } }),
+  PLAIN_PUSH_REFUSED: () => refusal({ method: 'POST', query: signed(), body: '<xml/>' }, wx),
+  AES_KEY_MISSING: () => refusal({ method: 'POST', query: { ...signed(), encrypt_type: 'aes', msg_signature: 'x' }, body: '<xml><Encrypt>x</Encrypt></xml>' }),
+  PAYLOAD_TOO_LARGE: () => refusal({ method: 'POST', query: signed(), body: 'x'.repeat(100) }, undefined, 10),
 }
 
 const officialCodes: Partial<Record<WxMpErrorCode, number>> = {

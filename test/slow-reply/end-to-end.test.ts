@@ -7,7 +7,8 @@ import t, { type Test } from 'tap'
 
 // Each scenario waits on WeChat's real 5-second schedule: run them side by side.
 t.jobs = 4
-import { createEmulator, createServer, startMockApi, type MockApiPreset, type SlowReplyStrategy } from '../../src/index.js'
+import { createServer, type SlowReplyStrategy } from '../../src/index.js'
+import { createEmulator, startMockApi, type MockApiPreset } from '../../src/emulator/index.js'
 
 const TOKEN = 'e2eToken'
 const APP_ID = 'wxE2E0000000000001'

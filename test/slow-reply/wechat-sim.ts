@@ -7,7 +7,7 @@
 import { Dispatcher, MemoryStore, parseMessage, type DispatcherOptions, type Log, type SlowReplyStrategy } from '../../src/index.js'
 import { FakeClock, T0, USER } from '../server/helpers.js'
 
-import { FAILURE_NOTICE } from '../../src/index.js'
+import { FAILURE_NOTICE } from '../../src/emulator/index.js'
 export { FAILURE_NOTICE }
 
 export interface Seen {

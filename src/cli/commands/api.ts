@@ -9,13 +9,15 @@
  *
  * Official references:
  * - https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
+ * - https://developers.weixin.qq.com/doc/service/api/custommenu/api_getmenu
  * - https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken
  *
  * @module
  */
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { isWxMpError } from '../../core/errors.js'
+import { WxMpError, isWxMpError } from '../../core/errors.js'
+import { printCliError } from '../error-printer.js'
 import { WxMpApi } from '../../api/client.js'
 import { isWxMpApiError } from '../../api/errors.js'
 import { normalizeMenu } from '../../api/menu.js'
@@ -70,18 +72,11 @@ function createApi(opts: ApiCliOptions, io: ApiCliIo): WxMpApi {
 }
 
 function report(err: unknown, io: ApiCliIo): number {
-  if (isWxMpApiError(err)) {
-    const lines = [
-      `error: WeChat API ${err.method ?? ''} ${err.path} failed`.replace('  ', ' '),
-      err.code === 'WECHAT_ERRCODE' ? `  errcode: ${err.errcode}` : `  failure: ${err.code.toLowerCase()}`,
-      `  errmsg:  ${err.errmsg}`,
-    ]
-    if (err.hint) lines.push(`  hint:    ${err.hint}`)
-    io.stderr.write(lines.join('\n') + '\n')
-    return API_CLI_EXIT.api
-  }
-  const message = err instanceof Error ? err.message : String(err)
-  io.stderr.write(`error: ${message}\n`)
+  // The commands' own input errors (an unreadable file, bad JSON) are plain Errors whose message
+  // is the whole report: no stack trace for a mistake the user can fix.
+  const inputError = err instanceof Error && !isWxMpApiError(err) && !isWxMpError(err)
+  printCliError(inputError ? new WxMpError('INVALID_CONFIG', err.message) : err, io.stderr)
+  if (isWxMpApiError(err)) return API_CLI_EXIT.api
   if (isWxMpError(err) && err.code === 'INVALID_CONFIG') {
     io.stderr.write('  Set WX_MP_APPID and WX_MP_APPSECRET (or pass --appid/--secret), then run the command again.\n')
   }
@@ -91,8 +86,6 @@ function report(err: unknown, io: ApiCliIo): number {
 /**
  * `wx-mp-svr menu push <file>`: reads a menu JSON file (`{ "button": [...] }`, or the output of
  * `menu show`), validates it, and creates it with `POST /cgi-bin/menu/create`.
- *
- * Official reference: https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
  */
 export async function runMenuPush(file: string, opts: ApiCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
   let api: WxMpApi
@@ -128,8 +121,6 @@ export async function runMenuPush(file: string, opts: ApiCliOptions = {}, io: Ap
 /**
  * `wx-mp-svr menu show`: prints the current menu (`GET /cgi-bin/menu/get`) as JSON, in a form
  * `menu push` accepts.
- *
- * Official reference: https://developers.weixin.qq.com/doc/service/api/custommenu/api_getmenu
  */
 export async function runMenuShow(opts: ApiCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
   try {
@@ -146,8 +137,6 @@ export async function runMenuShow(opts: ApiCliOptions = {}, io: ApiCliIo = defau
  * `wx-mp-svr token [--show]`: fetches the access token through stable_token (which does not
  * invalidate the token your servers use) and prints its status and expiry; the token itself only
  * with `--show`.
- *
- * Official reference: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken
  */
 export async function runToken(opts: TokenCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
   try {
@@ -177,8 +166,6 @@ function withApiOptions(cmd: Command): Command {
 /**
  * Adds `menu push <file>`, `menu show` and `token [--show]` to `program` (commander v14). The
  * actions set `process.exitCode`. Pass `io` to redirect configuration and output (tests).
- *
- * Official reference: https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
  */
 export function registerApiCommands(program: Command, io?: Partial<ApiCliIo>): void {
   const resolveIo = (): ApiCliIo => ({ ...defaultIo(), ...io })

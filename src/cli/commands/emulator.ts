@@ -14,19 +14,15 @@
 import { clearLine, createInterface, cursorTo } from 'node:readline'
 import { Option, type Command } from 'commander'
 import { isWxMpError } from '../../core/index.js'
+// The chat-line parser and the report formatters are the CLI's, not part of the public surface.
+import { chatHelp, parseChatLine, parseLatLng } from '../../emulator/chat-line.js'
+import { formatBubble, formatCustomerServiceBubble, formatSendResult, formatVerifyResult } from '../../emulator/report.js'
 import {
-  chatHelp,
   createEmulator,
   describePreset,
   emulatorModes,
-  formatBubble,
-  formatCustomerServiceBubble,
-  formatSendResult,
-  formatVerifyResult,
   mockApiPresets,
   MAX_ATTEMPTS,
-  parseChatLine,
-  parseLatLng,
   startMockApi,
   MOCK_APP_ID,
   MOCK_APP_SECRET,
