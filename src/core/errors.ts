@@ -23,6 +23,8 @@
  * - `DOCTYPE_FORBIDDEN`: the document carries a DOCTYPE or entity declaration.
  * - `INVALID_REPLY`: a reply object cannot be rendered (unknown type, missing field, over a limit).
  * - `INVALID_CONFIG`: an option or environment variable is missing or malformed.
+ * - `STORE_UNAVAILABLE`: the shared store (Redis) cannot be reached or did not answer in time; the
+ *   call was not done (or its outcome is unknown). Retry later, or degrade.
  */
 export type WxMpErrorCode =
   | 'INVALID_SIGNATURE'
@@ -34,6 +36,7 @@ export type WxMpErrorCode =
   | 'DOCTYPE_FORBIDDEN'
   | 'INVALID_REPLY'
   | 'INVALID_CONFIG'
+  | 'STORE_UNAVAILABLE'
 
 /**
  * The numeric error codes of WeChat's own WXBizMsgCrypt samples, where one corresponds.

@@ -1,0 +1,425 @@
+/**
+ * The Redis adapter of the {@link WxMpStore} contract (`WX_MP_REDIS_URL`), so that several
+ * instances, a rolling deploy or the invocations of a cloud function share one account's state.
+ *
+ * Every primitive is ONE round trip on ONE key — a plain command, or a short Lua script sent with
+ * `EVALSHA` (the client falls back to `EVAL` once when the server has not cached it) — so nothing
+ * here needs `MULTI` across keys, and it works unchanged on Redis Cluster (the keys' `{appId}` hash
+ * tag puts an account in one slot anyway). Scripts rather than `SET … NX GET` keep Redis 5 and 6
+ * (still what several managed offerings run) supported.
+ *
+ * Built for WeChat's 5-second deadline: the client never queues a call while Redis is away
+ * (`disableOfflineQueue`), and every call is bounded by `commandTimeoutMs`, so a lost Redis turns
+ * into a fast `STORE_UNAVAILABLE` rejection the caller can act on, never a push left waiting. An
+ * outage is logged once when it starts and once when the client has reconnected by itself.
+ *
+ * Client: node-redis (`@redis/client`), the client Redis maintains and recommends for new
+ * projects. Reference: https://redis.io/docs/latest/develop/clients/nodejs/produsage/
+ *
+ * @module
+ */
+import { createClient, defineScript, ErrorReply, type CommandParser } from '@redis/client'
+import { WxMpError } from '../core/errors.js'
+import type { WxMpStore } from './store.js'
+
+/** Where the adapter reports an outage and its end; pino's logger and `console` fit. */
+export interface RedisStoreLog {
+  warn(message: string): void
+  info(message: string): void
+}
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…` (TLS); usually `WX_MP_REDIS_URL`. */
+  url: string
+  /** How long {@link RedisStore.connect} keeps trying before it rejects (default 10 000 ms). */
+  connectTimeoutMs?: number
+  /**
+   * Bound on every call (default 1 000 ms): past it the call rejects with `STORE_UNAVAILABLE` even
+   * if the connection looks alive (a hung server, a half-open TCP connection). Keep it well under
+   * WeChat's 5 s deadline: a push makes two or three calls.
+   */
+  commandTimeoutMs?: number
+  /** Where outages are reported (default `console`). */
+  log?: RedisStoreLog
+  /** The setting named in error messages (default `WX_MP_REDIS_URL`). */
+  setting?: string
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+const DEFAULT_COMMAND_TIMEOUT_MS = 1_000
+/** Reconnect delays grow by 100 ms to at most 1 s: Redis back → state back within a second. */
+const RECONNECT_STEP_MS = 100
+const RECONNECT_MAX_MS = 1_000
+
+/** Server replies that say "not now" rather than "wrong call": they count as an outage. */
+const UNAVAILABLE_REPLIES = /^(LOADING|READONLY|OOM|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS|MOVED|ASK|NOAUTH|WRONGPASS|NOPERM)\b/
+
+const CLAIM = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false`,
+  parseCommand(parser: CommandParser, key: string, value: string, ttlMs: string) {
+    parser.pushKey(key)
+    parser.push(value, ttlMs)
+  },
+  transformReply: undefined as unknown as () => string | null,
+})
+
+const REPLACE = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`,
+  parseCommand(parser: CommandParser, key: string, expected: string, value: string, ttlMs: string) {
+    parser.pushKey(key)
+    parser.push(expected, value, ttlMs)
+  },
+  transformReply: undefined as unknown as () => number,
+})
+
+const DELETE_IF = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])`,
+  parseCommand(parser: CommandParser, key: string, ifValue: string) {
+    parser.pushKey(key)
+    parser.push(ifValue)
+  },
+  transformReply: undefined as unknown as () => number,
+})
+
+const EXPIRE_IF = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])`,
+  parseCommand(parser: CommandParser, key: string, ifValue: string, ttlMs: string) {
+    parser.pushKey(key)
+    parser.push(ifValue, ttlMs)
+  },
+  transformReply: undefined as unknown as () => number,
+})
+
+// A key INCRBY creates has no TTL (PTTL -1); one that existed keeps the TTL it had.
+const ADD = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `local n = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return n`,
+  parseCommand(parser: CommandParser, key: string, delta: string, ttlMs: string) {
+    parser.pushKey(key)
+    parser.push(delta, ttlMs)
+  },
+  transformReply: undefined as unknown as () => number,
+})
+
+const PUSH = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `local n = redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return n`,
+  parseCommand(parser: CommandParser, key: string, value: string, ttlMs: string) {
+    parser.pushKey(key)
+    parser.push(value, ttlMs)
+  },
+  transformReply: undefined as unknown as () => number,
+})
+
+const SCRIPTS = { claimKey: CLAIM, replaceKey: REPLACE, deleteIf: DELETE_IF, expireIf: EXPIRE_IF, addTo: ADD, pushTo: PUSH }
+
+function newClient(url: string, connectTimeoutMs: number, reconnect: (retries: number, cause: Error) => number | false) {
+  return createClient({
+    url,
+    scripts: SCRIPTS,
+    // A call made while Redis is away rejects at once instead of waiting for the reconnection.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: Math.min(connectTimeoutMs, 5_000),
+      reconnectStrategy: reconnect,
+    },
+  })
+}
+
+type Client = ReturnType<typeof newClient>
+
+/** Why a call did not answer in time (turned into `STORE_UNAVAILABLE`). */
+class CallTimeout extends Error {}
+
+/**
+ * `host:port` of a Redis URL, the only part of it ever printed (the URL may hold a password).
+ *
+ * @throws {WxMpError} `INVALID_CONFIG` when `url` is not a `redis://` or `rediss://` URL.
+ */
+export function redisAddress(url: string, setting = 'WX_MP_REDIS_URL'): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new WxMpError('INVALID_CONFIG', `${setting} is not a URL. Set it like redis://127.0.0.1:6379 (or redis://:password@host:6379/0, rediss:// for TLS).`)
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new WxMpError('INVALID_CONFIG', `${setting} must start with redis:// or rediss://, got ${parsed.protocol}//. Set it like redis://127.0.0.1:6379.`)
+  }
+  if (parsed.hostname === '') throw new WxMpError('INVALID_CONFIG', `${setting} names no host. Set it like redis://127.0.0.1:6379.`)
+  return `${parsed.hostname}:${parsed.port || '6379'}`
+}
+
+function ttlArg(ttlMs: number): string {
+  if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new RangeError(`store TTL must be a positive number of ms, got ${ttlMs}`)
+  return String(Math.ceil(ttlMs))
+}
+
+/**
+ * A {@link WxMpStore} on Redis. Create it with {@link createRedisStore}, then `await connect()`
+ * once before serving: that is the start-up check, and it rejects within `connectTimeoutMs` with
+ * an error naming `WX_MP_REDIS_URL` and the address tried.
+ *
+ * Round trips: every method is exactly one (`get`, `set`, `delete` without `ifValue`, `expire`
+ * without `ifValue`, `shift` and `list` are plain commands; the others one `EVALSHA`). The dedup
+ * fast path of a push — a `claim`, then a `set` of the reply — is two.
+ *
+ * While serving, a lost connection makes every call reject at once (a hung server: after
+ * `commandTimeoutMs`) with `WxMpError` code `STORE_UNAVAILABLE`; the first failure logs one
+ * warning, the client reconnects by itself (every 0.1–1 s), and the first success logs the
+ * recovery. A call that timed out may still have been done by Redis (its outcome is unknown).
+ *
+ * @example
+ * ```ts
+ * const store = createRedisStore({ url: process.env.WX_MP_REDIS_URL!, log: app.log })
+ * await store.connect()
+ * ```
+ */
+export class RedisStore implements WxMpStore {
+  readonly #client: Client
+  readonly #address: string
+  readonly #setting: string
+  readonly #connectTimeoutMs: number
+  readonly #commandTimeoutMs: number
+  readonly #log: RedisStoreLog
+  #connecting: Promise<void> | undefined
+  #everReady = false
+  #closed = false
+  /** Start of the current outage (epoch ms) and the calls it failed; undefined while Redis answers. */
+  #outage: { since: number; failed: number } | undefined
+  #lastError: Error | undefined
+
+  constructor(options: RedisStoreOptions) {
+    this.#setting = options.setting ?? 'WX_MP_REDIS_URL'
+    this.#address = redisAddress(options.url, this.#setting)
+    this.#connectTimeoutMs = positive(options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs')
+    this.#commandTimeoutMs = positive(options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, 'commandTimeoutMs')
+    this.#log = options.log ?? console
+    this.#client = newClient(options.url, this.#connectTimeoutMs, (retries, cause) => {
+      this.#lastError = cause
+      // Before the first connection, a refusal by the server (wrong password, unknown database)
+      // will not go away by retrying: stop, so that connect() says so at once.
+      if (!this.#everReady && cause instanceof ErrorReply) return false
+      return Math.min(RECONNECT_STEP_MS * (retries + 1), RECONNECT_MAX_MS)
+    })
+    // Without a listener an 'error' event would crash the process; each failed reconnection emits one.
+    this.#client.on('error', (err: Error) => {
+      this.#lastError = err
+      if (this.#everReady && !this.#closed) this.#down(err)
+    })
+    this.#client.on('ready', () => {
+      this.#everReady = true
+      this.#up()
+    })
+  }
+
+  /** `host:port` of the server (never the password). */
+  get address(): string {
+    return this.#address
+  }
+
+  /** Whether the connection is up and calls are expected to succeed. */
+  get available(): boolean {
+    return this.#client.isReady && this.#outage === undefined
+  }
+
+  /**
+   * Connects (once; later calls share the first). Resolves when Redis answers; rejects within
+   * `connectTimeoutMs` with `STORE_UNAVAILABLE` naming the setting and the address, and then gives
+   * up (the store is closed: create a new one to try again).
+   */
+  connect(): Promise<void> {
+    this.#connecting ??= this.#connect()
+    return this.#connecting
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) throw this.#closedError()
+    let timer: NodeJS.Timeout | undefined
+    const attempt = this.#client.connect().then(() => undefined)
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#connectTimeoutMs)
+    })
+    let outcome: undefined | 'timeout'
+    try {
+      outcome = await Promise.race([attempt, deadline])
+    } catch (err) {
+      this.#lastError = err instanceof Error ? err : new Error(String(err))
+      outcome = 'timeout'
+    } finally {
+      clearTimeout(timer)
+    }
+    if (outcome === undefined) return
+    // Stop the reconnection loop, so nothing keeps the process alive after the failure.
+    attempt.catch(() => undefined)
+    this.#closed = true
+    this.#client.destroy()
+    const reason = this.#lastError ? `: ${this.#lastError.message}` : ''
+    throw new WxMpError(
+      'STORE_UNAVAILABLE',
+      `cannot reach Redis at ${this.#address} (${this.#setting}) within ${this.#connectTimeoutMs} ms${reason}. Check that Redis runs and that ${this.#setting} names it, e.g. redis://127.0.0.1:6379.`,
+      { cause: this.#lastError },
+    )
+  }
+
+  /** Closes the connection: waits up to `commandTimeoutMs` for calls under way, then drops it. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (!this.#client.isOpen) return
+    if (!this.#client.isReady) {
+      this.#client.destroy()
+      return
+    }
+    let timer: NodeJS.Timeout | undefined
+    const quit = this.#client.close().then(
+      () => true,
+      () => false,
+    )
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#commandTimeoutMs)
+    })
+    const clean = await Promise.race([quit, late])
+    clearTimeout(timer)
+    if (!clean && this.#client.isOpen) this.#client.destroy()
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return this.#call(key, async () => (await this.#client.get(key)) ?? undefined)
+  }
+
+  set(key: string, value: string, ttlMs: number): Promise<void> {
+    const ttl = ttlArg(ttlMs)
+    return this.#call(key, async () => {
+      await this.#client.sendCommand(['SET', key, value, 'PX', ttl])
+    })
+  }
+
+  claim(key: string, value: string, ttlMs: number): Promise<string | undefined> {
+    const ttl = ttlArg(ttlMs)
+    return this.#call(key, async () => (await this.#client.claimKey(key, value, ttl)) ?? undefined)
+  }
+
+  replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    const ttl = ttlArg(ttlMs)
+    return this.#call(key, async () => (await this.#client.replaceKey(key, expected, value, ttl)) === 1)
+  }
+
+  delete(key: string, ifValue?: string): Promise<boolean> {
+    if (ifValue === undefined) return this.#call(key, async () => (await this.#client.del(key)) === 1)
+    return this.#call(key, async () => (await this.#client.deleteIf(key, ifValue)) === 1)
+  }
+
+  expire(key: string, ttlMs: number, ifValue?: string): Promise<boolean> {
+    const ttl = ttlArg(ttlMs)
+    if (ifValue === undefined) return this.#call(key, async () => (await this.#client.pExpire(key, Number(ttl))) === 1)
+    return this.#call(key, async () => (await this.#client.expireIf(key, ifValue, ttl)) === 1)
+  }
+
+  add(key: string, delta: number, ttlMs: number): Promise<number> {
+    if (!Number.isSafeInteger(delta)) return Promise.reject(new RangeError(`store add() takes an integer delta, got ${delta}`))
+    const ttl = ttlArg(ttlMs)
+    return this.#call(key, async () => Number(await this.#client.addTo(key, String(delta), ttl)))
+  }
+
+  push(key: string, value: string, ttlMs: number): Promise<number> {
+    const ttl = ttlArg(ttlMs)
+    return this.#call(key, async () => Number(await this.#client.pushTo(key, value, ttl)))
+  }
+
+  shift(key: string): Promise<string | undefined> {
+    return this.#call(key, async () => (await this.#client.lPop(key)) ?? undefined)
+  }
+
+  list(key: string): Promise<string[]> {
+    return this.#call(key, async () => await this.#client.lRange(key, 0, -1))
+  }
+
+  /**
+   * Runs one call with the `commandTimeoutMs` bound; turns unavailability into `STORE_UNAVAILABLE`
+   * (and the start and end of an outage into one log line each).
+   */
+  async #call<T>(key: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw this.#closedError()
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CallTimeout(`Redis did not answer within ${this.#commandTimeoutMs} ms`)), this.#commandTimeoutMs)
+    })
+    try {
+      // race() subscribes to both, so a command that settles after its deadline is still handled.
+      const result = await Promise.race([run(), deadline])
+      if (this.#outage !== undefined) this.#up()
+      return result
+    } catch (err) {
+      throw this.#failure(key, err)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #failure(key: string, err: unknown): Error {
+    if (err instanceof ErrorReply && !UNAVAILABLE_REPLIES.test(err.message)) {
+      // The call itself is wrong for what the key holds (WRONGTYPE, not an integer): a bug, not an outage.
+      return new TypeError(`store key ${key}: ${err.message}`, { cause: err })
+    }
+    if (err instanceof RangeError || err instanceof TypeError) return err
+    if (this.#closed) return this.#closedError()
+    const cause = err instanceof Error ? err : new Error(String(err))
+    if (!this.#everReady) {
+      return new WxMpError('STORE_UNAVAILABLE', `the Redis store at ${this.#address} (${this.#setting}) is not connected: call connect() first`, { cause })
+    }
+    this.#down(cause)
+    if (this.#outage !== undefined) this.#outage.failed++
+    return new WxMpError('STORE_UNAVAILABLE', `Redis at ${this.#address} (${this.#setting}) is unavailable: ${cause.message}`, { cause })
+  }
+
+  #closedError(): WxMpError {
+    return new WxMpError('STORE_UNAVAILABLE', `the Redis store at ${this.#address} (${this.#setting}) is closed`)
+  }
+
+  #down(cause: Error): void {
+    if (this.#outage !== undefined) return
+    this.#outage = { since: Date.now(), failed: 0 }
+    this.#log.warn(
+      `Redis at ${this.#address} (${this.#setting}) is unavailable: ${cause.message}. Store calls fail with STORE_UNAVAILABLE until it answers again; reconnecting by itself.`,
+    )
+  }
+
+  #up(): void {
+    const outage = this.#outage
+    if (outage === undefined) return
+    this.#outage = undefined
+    this.#log.info(`Redis at ${this.#address} (${this.#setting}) answers again after ${Date.now() - outage.since} ms; ${outage.failed} store calls failed meanwhile.`)
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!(value > 0) || !Number.isFinite(value)) throw new WxMpError('INVALID_CONFIG', `RedisStore ${name} must be a positive number of ms, got ${value}`)
+  return value
+}
+
+/**
+ * A {@link RedisStore} for `options.url` (not yet connected: `await store.connect()`).
+ *
+ * @throws {WxMpError} `INVALID_CONFIG` when the URL or a timeout is malformed (naming the setting).
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options)
+}

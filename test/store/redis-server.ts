@@ -1,0 +1,169 @@
+/**
+ * A private `redis-server` for tests: found on PATH (Debian package `redis-server`), started on a
+ * free loopback port in a temporary directory with persistence off, stopped at the end. Where the
+ * binary is absent the Redis tests skip with {@link redisSkip}'s reason — unless
+ * `WX_MP_TEST_REDIS=require` (set by CI), where its absence fails the run instead.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
+import { createConnection, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import type { Test } from 'tap'
+
+/** Path of `redis-server` on PATH, or undefined. */
+export function findRedisServer(): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue
+    const candidate = join(dir, 'redis-server')
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined
+}
+
+/**
+ * `false` when the Redis tests can run, else the reason to skip them (for tap's `skip` option).
+ *
+ * @throws when `redis-server` is missing but `WX_MP_TEST_REDIS=require`.
+ */
+export function redisSkip(): false | string {
+  if (findRedisServer() !== undefined) return false
+  if (process.env['WX_MP_TEST_REDIS'] === 'require') {
+    throw new Error('WX_MP_TEST_REDIS=require but redis-server is not on PATH: apt-get install redis-server')
+  }
+  return 'redis-server not found: apt-get install redis-server'
+}
+
+/** A running private Redis. */
+export interface RedisServer {
+  readonly port: number
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string
+  /** Whether the process runs. */
+  readonly running: boolean
+  /** Kills the server (SIGKILL: like a crash; nothing is flushed) and waits for it to exit. */
+  kill(): Promise<void>
+  /** Starts it again on the same port (empty: persistence is off) and waits until it answers PING. */
+  restart(): Promise<void>
+  /** Freezes the process (SIGSTOP): connections stay open, nothing answers — a hung server. */
+  pause(): void
+  /** Thaws it (SIGCONT). */
+  resume(): void
+  /** Stops it and removes its directory. */
+  stop(): Promise<void>
+}
+
+/** A port nobody listens on right now (the OS picks it; released before use). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Resolves once `port` answers `PING` with `+PONG`, or rejects after `timeoutMs`. */
+export async function waitForPong(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await pingOnce(port)) return
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port })
+    let data = ''
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(1_000, () => done(false))
+    socket.once('error', () => done(false))
+    socket.once('connect', () => socket.write('PING\r\n'))
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1')
+      // A server with a password answers -NOAUTH: it is up all the same.
+      if (data.includes('\r\n')) done(data.startsWith('+PONG') || data.startsWith('-NOAUTH'))
+    })
+  })
+}
+
+/**
+ * Starts a private `redis-server` and stops it when `t` ends (and, as a last resort, when this
+ * process exits).
+ */
+export async function startRedisServer(t: Test, options: { args?: string[] } = {}): Promise<RedisServer> {
+  const binary = findRedisServer()
+  if (binary === undefined) throw new Error('redis-server not found: apt-get install redis-server')
+  const dir = mkdtempSync(join(tmpdir(), 'wx-mp-redis-'))
+  const port = await freePort()
+  let child: ChildProcess | undefined
+  let exited: Promise<void> = Promise.resolve()
+  const killOnExit = () => child?.kill('SIGKILL')
+  process.once('exit', killOnExit)
+
+  const launch = async () => {
+    const proc = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...(options.args ?? [])],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+    let stderr = ''
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    child = proc
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()))
+    let up = false
+    const early = exited.then(() => {
+      if (!up) throw new Error(`redis-server exited at start: ${stderr.trim()}`)
+    })
+    early.catch(() => undefined)
+    await Promise.race([waitForPong(port), early])
+    up = true
+  }
+
+  const kill = async (signal: NodeJS.Signals) => {
+    const proc = child
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+    proc.kill('SIGCONT')
+    proc.kill(signal)
+    await exited
+  }
+
+  const server: RedisServer = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null
+    },
+    kill: () => kill('SIGKILL'),
+    restart: async () => {
+      await kill('SIGKILL')
+      await launch()
+    },
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+    stop: async () => {
+      await kill('SIGTERM')
+      process.removeListener('exit', killOnExit)
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  t.teardown(() => server.stop())
+  await launch()
+  return server
+}
