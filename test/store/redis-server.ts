@@ -9,7 +9,11 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
-import type { Test } from 'tap'
+
+/** Whoever stops the server when done: a tap `Test`, or anything with `teardown`. */
+export interface ServerOwner {
+  teardown(fn: () => unknown): void
+}
 
 /** Path of `redis-server` on PATH, or undefined. */
 export function findRedisServer(): string | undefined {
@@ -46,6 +50,8 @@ export interface RedisServer {
   readonly url: string
   /** Whether the process runs. */
   readonly running: boolean
+  /** The server's process id (while it runs). */
+  readonly pid: number | undefined
   /** Kills the server (SIGKILL: like a crash; nothing is flushed) and waits for it to exit. */
   kill(): Promise<void>
   /** Starts it again on the same port (empty: persistence is off) and waits until it answers PING. */
@@ -105,7 +111,7 @@ function pingOnce(port: number): Promise<boolean> {
  * Starts a private `redis-server` and stops it when `t` ends (and, as a last resort, when this
  * process exits).
  */
-export async function startRedisServer(t: Test, options: { args?: string[] } = {}): Promise<RedisServer> {
+export async function startRedisServer(t: ServerOwner, options: { args?: string[] } = {}): Promise<RedisServer> {
   const binary = findRedisServer()
   if (binary === undefined) throw new Error('redis-server not found: apt-get install redis-server')
   const dir = mkdtempSync(join(tmpdir(), 'wx-mp-redis-'))
@@ -147,6 +153,9 @@ export async function startRedisServer(t: Test, options: { args?: string[] } = {
   const server: RedisServer = {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid
+    },
     get running() {
       return child !== undefined && child.exitCode === null && child.signalCode === null
     },
