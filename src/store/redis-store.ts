@@ -270,12 +270,12 @@ export class RedisStore implements WxMpStore {
     attempt.catch(() => undefined)
     this.#closed = true
     this.#client.destroy()
-    const reason = this.#lastError ? `: ${this.#lastError.message}` : ''
-    throw new WxMpError(
-      'STORE_UNAVAILABLE',
-      `cannot reach Redis at ${this.#address} (${this.#setting}) within ${this.#connectTimeoutMs} ms${reason}. Check that Redis runs and that ${this.#setting} names it, e.g. redis://127.0.0.1:6379.`,
-      { cause: this.#lastError },
-    )
+    const cause = this.#lastError
+    const message =
+      cause instanceof ErrorReply
+        ? `Redis at ${this.#address} (${this.#setting}) refused the connection: ${sentence(cause)}. Check the user, password and database number in ${this.#setting}.`
+        : `cannot reach Redis at ${this.#address} (${this.#setting}) within ${this.#connectTimeoutMs} ms${cause ? `: ${sentence(cause)}` : ''}. Check that Redis runs and that ${this.#setting} names it, e.g. redis://127.0.0.1:6379.`
+    throw new WxMpError('STORE_UNAVAILABLE', message, { cause })
   }
 
   /** Closes the connection: waits up to `commandTimeoutMs` for calls under way, then drops it. */
@@ -397,7 +397,7 @@ export class RedisStore implements WxMpStore {
     if (this.#outage !== undefined) return
     this.#outage = { since: Date.now(), failed: 0 }
     this.#log.warn(
-      `Redis at ${this.#address} (${this.#setting}) is unavailable: ${cause.message}. Store calls fail with STORE_UNAVAILABLE until it answers again; reconnecting by itself.`,
+      `Redis at ${this.#address} (${this.#setting}) is unavailable: ${sentence(cause)}. Store calls fail with STORE_UNAVAILABLE until it answers again; reconnecting by itself.`,
     )
   }
 
@@ -407,6 +407,11 @@ export class RedisStore implements WxMpStore {
     this.#outage = undefined
     this.#log.info(`Redis at ${this.#address} (${this.#setting}) answers again after ${Date.now() - outage.since} ms; ${outage.failed} store calls failed meanwhile.`)
   }
+}
+
+/** An error's message without its final period, to be embedded in a sentence. */
+function sentence(err: Error): string {
+  return err.message.replace(/\.+$/, '')
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
