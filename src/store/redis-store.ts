@@ -166,11 +166,6 @@ export function redisAddress(url: string, setting = 'WX_MP_REDIS_URL'): string {
   return `${parsed.hostname}:${parsed.port || '6379'}`
 }
 
-function ttlArg(ttlMs: number): string {
-  if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new RangeError(`store TTL must be a positive number of ms, got ${ttlMs}`)
-  return String(Math.ceil(ttlMs))
-}
-
 /**
  * A {@link WxMpStore} on Redis. Create it with {@link createRedisStore}, then `await connect()`
  * once before serving: that is the start-up check, and it rejects within `connectTimeoutMs` with
@@ -305,20 +300,17 @@ export class RedisStore implements WxMpStore {
   }
 
   set(key: string, value: string, ttlMs: number): Promise<void> {
-    const ttl = ttlArg(ttlMs)
-    return this.#call(key, async () => {
-      await this.#client.sendCommand(['SET', key, value, 'PX', ttl])
+    return this.#callWithTtl(key, ttlMs, async (ttl) => {
+      await this.#client.set(key, value, { expiration: { type: 'PX', value: ttl } })
     })
   }
 
   claim(key: string, value: string, ttlMs: number): Promise<string | undefined> {
-    const ttl = ttlArg(ttlMs)
-    return this.#call(key, async () => (await this.#client.claimKey(key, value, ttl)) ?? undefined)
+    return this.#callWithTtl(key, ttlMs, async (ttl) => (await this.#client.claimKey(key, value, String(ttl))) ?? undefined)
   }
 
   replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
-    const ttl = ttlArg(ttlMs)
-    return this.#call(key, async () => (await this.#client.replaceKey(key, expected, value, ttl)) === 1)
+    return this.#callWithTtl(key, ttlMs, async (ttl) => (await this.#client.replaceKey(key, expected, value, String(ttl))) === 1)
   }
 
   delete(key: string, ifValue?: string): Promise<boolean> {
@@ -327,20 +319,17 @@ export class RedisStore implements WxMpStore {
   }
 
   expire(key: string, ttlMs: number, ifValue?: string): Promise<boolean> {
-    const ttl = ttlArg(ttlMs)
-    if (ifValue === undefined) return this.#call(key, async () => (await this.#client.pExpire(key, Number(ttl))) === 1)
-    return this.#call(key, async () => (await this.#client.expireIf(key, ifValue, ttl)) === 1)
+    if (ifValue === undefined) return this.#callWithTtl(key, ttlMs, async (ttl) => (await this.#client.pExpire(key, ttl)) === 1)
+    return this.#callWithTtl(key, ttlMs, async (ttl) => (await this.#client.expireIf(key, ifValue, String(ttl))) === 1)
   }
 
   add(key: string, delta: number, ttlMs: number): Promise<number> {
     if (!Number.isSafeInteger(delta)) return Promise.reject(new RangeError(`store add() takes an integer delta, got ${delta}`))
-    const ttl = ttlArg(ttlMs)
-    return this.#call(key, async () => Number(await this.#client.addTo(key, String(delta), ttl)))
+    return this.#callWithTtl(key, ttlMs, async (ttl) => Number(await this.#client.addTo(key, String(delta), String(ttl))))
   }
 
   push(key: string, value: string, ttlMs: number): Promise<number> {
-    const ttl = ttlArg(ttlMs)
-    return this.#call(key, async () => Number(await this.#client.pushTo(key, value, ttl)))
+    return this.#callWithTtl(key, ttlMs, async (ttl) => Number(await this.#client.pushTo(key, value, String(ttl))))
   }
 
   shift(key: string): Promise<string | undefined> {
@@ -349,6 +338,13 @@ export class RedisStore implements WxMpStore {
 
   list(key: string): Promise<string[]> {
     return this.#call(key, async () => await this.#client.lRange(key, 0, -1))
+  }
+
+  /** {@link #call} with a TTL in whole ms; a TTL that is not positive rejects with a RangeError. */
+  #callWithTtl<T>(key: string, ttlMs: number, run: (ttl: number) => Promise<T>): Promise<T> {
+    if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) return Promise.reject(new RangeError(`store TTL must be a positive number of ms, got ${ttlMs}`))
+    const ttl = Math.ceil(ttlMs)
+    return this.#call(key, () => run(ttl))
   }
 
   /**

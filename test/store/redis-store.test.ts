@@ -99,6 +99,15 @@ t.test('RedisStore on a private redis-server', { skip }, async (t) => {
     await store.claim(keys.key('dedup', 'push'), 'owner', 60_000)
     await store.set(keys.key('dedup', 'push'), 'reply', 60_000)
     t.same(sent, ['EVALSHA', 'SET'], 'the dedup fast path of a push: two round trips')
+
+    sent.length = 0
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const answer = store.set(k, 'v', bad)
+      t.type(answer, Promise, `TTL ${bad}: a rejected promise, not a synchronous throw`)
+      await t.rejects(answer, RangeError)
+    }
+    await t.rejects(store.add(n, 0.5, 1_000), RangeError, 'add() takes an integer delta')
+    t.same(sent, [], 'nothing sent for a refused call')
   })
 
   t.test('Redis unreachable at start: connect() rejects within its bound, naming WX_MP_REDIS_URL and the address', async (t) => {
