@@ -14,11 +14,13 @@
  * outage is logged once when it starts and once when the client has reconnected by itself.
  *
  * Client: node-redis (`@redis/client`), the client Redis maintains and recommends for new
- * projects. Reference: https://redis.io/docs/latest/develop/clients/nodejs/produsage/
+ * projects, loaded by the first `connect()`: a process without Redis never loads it (a cloud
+ * function's cold start does not pay for it). Reference:
+ * https://redis.io/docs/latest/develop/clients/nodejs/produsage/
  *
  * @module
  */
-import { createClient, defineScript, ErrorReply, type CommandParser } from '@redis/client'
+import type { CommandParser } from '@redis/client'
 import { WxMpError } from '../core/errors.js'
 import type { WxMpStore } from './store.js'
 
@@ -55,84 +57,92 @@ const RECONNECT_MAX_MS = 1_000
 /** Server replies that say "not now" rather than "wrong call": they count as an outage. */
 const UNAVAILABLE_REPLIES = /^(LOADING|READONLY|OOM|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS|MOVED|ASK|NOAUTH|WRONGPASS|NOPERM)\b/
 
-const CLAIM = defineScript({
-  NUMBER_OF_KEYS: 1,
-  SCRIPT: `local v = redis.call('GET', KEYS[1])
+type RedisModule = typeof import('@redis/client')
+
+/** The client library, loaded by the first connect(): importing the kit costs nothing without Redis. */
+let redisModule: Promise<RedisModule> | undefined
+
+/** The scripts, sent with EVALSHA (and once with EVAL when the server has not cached one). */
+function scripts(redis: RedisModule) {
+  return {
+    claimKey: redis.defineScript({
+      NUMBER_OF_KEYS: 1,
+      SCRIPT: `local v = redis.call('GET', KEYS[1])
 if v then return v end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false`,
-  parseCommand(parser: CommandParser, key: string, value: string, ttlMs: string) {
-    parser.pushKey(key)
-    parser.push(value, ttlMs)
-  },
-  transformReply: undefined as unknown as () => string | null,
-})
+      parseCommand(parser: CommandParser, key: string, value: string, ttlMs: string) {
+        parser.pushKey(key)
+        parser.push(value, ttlMs)
+      },
+      transformReply: undefined as unknown as () => string | null,
+    }),
 
-const REPLACE = defineScript({
-  NUMBER_OF_KEYS: 1,
-  SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    replaceKey: redis.defineScript({
+      NUMBER_OF_KEYS: 1,
+      SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`,
-  parseCommand(parser: CommandParser, key: string, expected: string, value: string, ttlMs: string) {
-    parser.pushKey(key)
-    parser.push(expected, value, ttlMs)
-  },
-  transformReply: undefined as unknown as () => number,
-})
+      parseCommand(parser: CommandParser, key: string, expected: string, value: string, ttlMs: string) {
+        parser.pushKey(key)
+        parser.push(expected, value, ttlMs)
+      },
+      transformReply: undefined as unknown as () => number,
+    }),
 
-const DELETE_IF = defineScript({
-  NUMBER_OF_KEYS: 1,
-  SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    deleteIf: redis.defineScript({
+      NUMBER_OF_KEYS: 1,
+      SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])`,
-  parseCommand(parser: CommandParser, key: string, ifValue: string) {
-    parser.pushKey(key)
-    parser.push(ifValue)
-  },
-  transformReply: undefined as unknown as () => number,
-})
+      parseCommand(parser: CommandParser, key: string, ifValue: string) {
+        parser.pushKey(key)
+        parser.push(ifValue)
+      },
+      transformReply: undefined as unknown as () => number,
+    }),
 
-const EXPIRE_IF = defineScript({
-  NUMBER_OF_KEYS: 1,
-  SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    expireIf: redis.defineScript({
+      NUMBER_OF_KEYS: 1,
+      SCRIPT: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`,
-  parseCommand(parser: CommandParser, key: string, ifValue: string, ttlMs: string) {
-    parser.pushKey(key)
-    parser.push(ifValue, ttlMs)
-  },
-  transformReply: undefined as unknown as () => number,
-})
+      parseCommand(parser: CommandParser, key: string, ifValue: string, ttlMs: string) {
+        parser.pushKey(key)
+        parser.push(ifValue, ttlMs)
+      },
+      transformReply: undefined as unknown as () => number,
+    }),
 
-// A key INCRBY creates has no TTL (PTTL -1); one that existed keeps the TTL it had.
-const ADD = defineScript({
-  NUMBER_OF_KEYS: 1,
-  SCRIPT: `local n = redis.call('INCRBY', KEYS[1], ARGV[1])
+    // A key INCRBY creates has no TTL (PTTL -1); one that existed keeps the TTL it had.
+    addTo: redis.defineScript({
+      NUMBER_OF_KEYS: 1,
+      SCRIPT: `local n = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return n`,
-  parseCommand(parser: CommandParser, key: string, delta: string, ttlMs: string) {
-    parser.pushKey(key)
-    parser.push(delta, ttlMs)
-  },
-  transformReply: undefined as unknown as () => number,
-})
+      parseCommand(parser: CommandParser, key: string, delta: string, ttlMs: string) {
+        parser.pushKey(key)
+        parser.push(delta, ttlMs)
+      },
+      transformReply: undefined as unknown as () => number,
+    }),
 
-const PUSH = defineScript({
-  NUMBER_OF_KEYS: 1,
-  SCRIPT: `local n = redis.call('RPUSH', KEYS[1], ARGV[1])
+    pushTo: redis.defineScript({
+      NUMBER_OF_KEYS: 1,
+      SCRIPT: `local n = redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return n`,
-  parseCommand(parser: CommandParser, key: string, value: string, ttlMs: string) {
-    parser.pushKey(key)
-    parser.push(value, ttlMs)
-  },
-  transformReply: undefined as unknown as () => number,
-})
+      parseCommand(parser: CommandParser, key: string, value: string, ttlMs: string) {
+        parser.pushKey(key)
+        parser.push(value, ttlMs)
+      },
+      transformReply: undefined as unknown as () => number,
+    }),
+  }
+}
 
-const SCRIPTS = { claimKey: CLAIM, replaceKey: REPLACE, deleteIf: DELETE_IF, expireIf: EXPIRE_IF, addTo: ADD, pushTo: PUSH }
-
-function newClient(url: string, connectTimeoutMs: number, reconnect: (retries: number, cause: Error) => number | false) {
-  return createClient({
+function newClient(redis: RedisModule, url: string, connectTimeoutMs: number, reconnect: (retries: number, cause: Error) => number | false) {
+  return redis.createClient({
     url,
-    scripts: SCRIPTS,
+    scripts: scripts(redis),
     // A call made while Redis is away rejects at once instead of waiting for the reconnection.
     disableOfflineQueue: true,
     socket: {
@@ -187,7 +197,10 @@ export function redisAddress(url: string, setting = 'WX_MP_REDIS_URL'): string {
  * ```
  */
 export class RedisStore implements WxMpStore {
-  readonly #client: Client
+  readonly #url: string
+  /** Created by connect(), once the client library is loaded. */
+  #client: Client | undefined
+  #redis: RedisModule | undefined
   readonly #address: string
   readonly #setting: string
   readonly #connectTimeoutMs: number
@@ -206,22 +219,27 @@ export class RedisStore implements WxMpStore {
     this.#connectTimeoutMs = positive(options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs')
     this.#commandTimeoutMs = positive(options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, 'commandTimeoutMs')
     this.#log = options.log ?? console
-    this.#client = newClient(options.url, this.#connectTimeoutMs, (retries, cause) => {
+    this.#url = options.url
+  }
+
+  #newClient(redis: RedisModule): Client {
+    const client = newClient(redis, this.#url, this.#connectTimeoutMs, (retries, cause) => {
       this.#lastError = cause
       // Before the first connection, a refusal by the server (wrong password, unknown database)
       // will not go away by retrying: stop, so that connect() says so at once.
-      if (!this.#everReady && cause instanceof ErrorReply) return false
+      if (!this.#everReady && cause instanceof redis.ErrorReply) return false
       return Math.min(RECONNECT_STEP_MS * (retries + 1), RECONNECT_MAX_MS)
     })
     // Without a listener an 'error' event would crash the process; each failed reconnection emits one.
-    this.#client.on('error', (err: Error) => {
+    client.on('error', (err: Error) => {
       this.#lastError = err
       if (this.#everReady && !this.#closed) this.#down(err)
     })
-    this.#client.on('ready', () => {
+    client.on('ready', () => {
       this.#everReady = true
       this.#up()
     })
+    return client
   }
 
   /** `host:port` of the server (never the password). */
@@ -231,7 +249,7 @@ export class RedisStore implements WxMpStore {
 
   /** Whether the connection is up and calls are expected to succeed. */
   get available(): boolean {
-    return this.#client.isReady && this.#outage === undefined
+    return this.#client?.isReady === true && this.#outage === undefined
   }
 
   /**
@@ -246,8 +264,18 @@ export class RedisStore implements WxMpStore {
 
   async #connect(): Promise<void> {
     if (this.#closed) throw this.#closedError()
+    let redis: RedisModule
+    try {
+      redis = await (redisModule ??= import('@redis/client'))
+    } catch (err) {
+      redisModule = undefined
+      throw new WxMpError('INVALID_CONFIG', `${this.#setting} is set, but the Redis client library is not installed: npm install @redis/client`, { cause: err })
+    }
+    if (this.#closed) throw this.#closedError()
+    this.#redis = redis
+    const client = (this.#client = this.#newClient(redis))
     let timer: NodeJS.Timeout | undefined
-    const attempt = this.#client.connect().then(() => undefined)
+    const attempt = client.connect().then(() => undefined)
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.#connectTimeoutMs)
     })
@@ -264,10 +292,10 @@ export class RedisStore implements WxMpStore {
     // Stop the reconnection loop, so nothing keeps the process alive after the failure.
     attempt.catch(() => undefined)
     this.#closed = true
-    this.#client.destroy()
+    client.destroy()
     const cause = this.#lastError
     const message =
-      cause instanceof ErrorReply
+      cause instanceof redis.ErrorReply
         ? `Redis at ${this.#address} (${this.#setting}) refused the connection: ${sentence(cause)}. Check the user, password and database number in ${this.#setting}.`
         : `cannot reach Redis at ${this.#address} (${this.#setting}) within ${this.#connectTimeoutMs} ms${cause ? `: ${sentence(cause)}` : ''}. Check that Redis runs and that ${this.#setting} names it, e.g. redis://127.0.0.1:6379.`
     throw new WxMpError('STORE_UNAVAILABLE', message, { cause })
@@ -277,13 +305,14 @@ export class RedisStore implements WxMpStore {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    if (!this.#client.isOpen) return
-    if (!this.#client.isReady) {
-      this.#client.destroy()
+    const client = this.#client
+    if (client === undefined || !client.isOpen) return
+    if (!client.isReady) {
+      client.destroy()
       return
     }
     let timer: NodeJS.Timeout | undefined
-    const quit = this.#client.close().then(
+    const quit = client.close().then(
       () => true,
       () => false,
     )
@@ -292,74 +321,76 @@ export class RedisStore implements WxMpStore {
     })
     const clean = await Promise.race([quit, late])
     clearTimeout(timer)
-    if (!clean && this.#client.isOpen) this.#client.destroy()
+    if (!clean && client.isOpen) client.destroy()
   }
 
   get(key: string): Promise<string | undefined> {
-    return this.#call(key, async () => (await this.#client.get(key)) ?? undefined)
+    return this.#call(key, async (c) => (await c.get(key)) ?? undefined)
   }
 
   set(key: string, value: string, ttlMs: number): Promise<void> {
-    return this.#callWithTtl(key, ttlMs, async (ttl) => {
-      await this.#client.set(key, value, { expiration: { type: 'PX', value: ttl } })
+    return this.#callWithTtl(key, ttlMs, async (c, ttl) => {
+      await c.set(key, value, { expiration: { type: 'PX', value: ttl } })
     })
   }
 
   claim(key: string, value: string, ttlMs: number): Promise<string | undefined> {
-    return this.#callWithTtl(key, ttlMs, async (ttl) => (await this.#client.claimKey(key, value, String(ttl))) ?? undefined)
+    return this.#callWithTtl(key, ttlMs, async (c, ttl) => (await c.claimKey(key, value, String(ttl))) ?? undefined)
   }
 
   replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.#callWithTtl(key, ttlMs, async (ttl) => (await this.#client.replaceKey(key, expected, value, String(ttl))) === 1)
+    return this.#callWithTtl(key, ttlMs, async (c, ttl) => (await c.replaceKey(key, expected, value, String(ttl))) === 1)
   }
 
   delete(key: string, ifValue?: string): Promise<boolean> {
-    if (ifValue === undefined) return this.#call(key, async () => (await this.#client.del(key)) === 1)
-    return this.#call(key, async () => (await this.#client.deleteIf(key, ifValue)) === 1)
+    if (ifValue === undefined) return this.#call(key, async (c) => (await c.del(key)) === 1)
+    return this.#call(key, async (c) => (await c.deleteIf(key, ifValue)) === 1)
   }
 
   expire(key: string, ttlMs: number, ifValue?: string): Promise<boolean> {
-    if (ifValue === undefined) return this.#callWithTtl(key, ttlMs, async (ttl) => (await this.#client.pExpire(key, ttl)) === 1)
-    return this.#callWithTtl(key, ttlMs, async (ttl) => (await this.#client.expireIf(key, ifValue, String(ttl))) === 1)
+    if (ifValue === undefined) return this.#callWithTtl(key, ttlMs, async (c, ttl) => (await c.pExpire(key, ttl)) === 1)
+    return this.#callWithTtl(key, ttlMs, async (c, ttl) => (await c.expireIf(key, ifValue, String(ttl))) === 1)
   }
 
   add(key: string, delta: number, ttlMs: number): Promise<number> {
     if (!Number.isSafeInteger(delta)) return Promise.reject(new RangeError(`store add() takes an integer delta, got ${delta}`))
-    return this.#callWithTtl(key, ttlMs, async (ttl) => Number(await this.#client.addTo(key, String(delta), String(ttl))))
+    return this.#callWithTtl(key, ttlMs, async (c, ttl) => Number(await c.addTo(key, String(delta), String(ttl))))
   }
 
   push(key: string, value: string, ttlMs: number): Promise<number> {
-    return this.#callWithTtl(key, ttlMs, async (ttl) => Number(await this.#client.pushTo(key, value, String(ttl))))
+    return this.#callWithTtl(key, ttlMs, async (c, ttl) => Number(await c.pushTo(key, value, String(ttl))))
   }
 
   shift(key: string): Promise<string | undefined> {
-    return this.#call(key, async () => (await this.#client.lPop(key)) ?? undefined)
+    return this.#call(key, async (c) => (await c.lPop(key)) ?? undefined)
   }
 
   list(key: string): Promise<string[]> {
-    return this.#call(key, async () => await this.#client.lRange(key, 0, -1))
+    return this.#call(key, async (c) => await c.lRange(key, 0, -1))
   }
 
   /** {@link #call} with a TTL in whole ms; a TTL that is not positive rejects with a RangeError. */
-  #callWithTtl<T>(key: string, ttlMs: number, run: (ttl: number) => Promise<T>): Promise<T> {
+  #callWithTtl<T>(key: string, ttlMs: number, run: (client: Client, ttl: number) => Promise<T>): Promise<T> {
     if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) return Promise.reject(new RangeError(`store TTL must be a positive number of ms, got ${ttlMs}`))
     const ttl = Math.ceil(ttlMs)
-    return this.#call(key, () => run(ttl))
+    return this.#call(key, (client) => run(client, ttl))
   }
 
   /**
    * Runs one call with the `commandTimeoutMs` bound; turns unavailability into `STORE_UNAVAILABLE`
    * (and the start and end of an outage into one log line each).
    */
-  async #call<T>(key: string, run: () => Promise<T>): Promise<T> {
+  async #call<T>(key: string, run: (client: Client) => Promise<T>): Promise<T> {
     if (this.#closed) throw this.#closedError()
+    const client = this.#client
+    if (client === undefined || !this.#everReady) throw this.#notConnectedError()
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CallTimeout(`Redis did not answer within ${this.#commandTimeoutMs} ms`)), this.#commandTimeoutMs)
     })
     try {
       // race() subscribes to both, so a command that settles after its deadline is still handled.
-      const result = await Promise.race([run(), deadline])
+      const result = await Promise.race([run(client), deadline])
       if (this.#outage !== undefined) this.#up()
       return result
     } catch (err) {
@@ -370,19 +401,20 @@ export class RedisStore implements WxMpStore {
   }
 
   #failure(key: string, err: unknown): Error {
-    if (err instanceof ErrorReply && !UNAVAILABLE_REPLIES.test(err.message)) {
+    if (this.#redis !== undefined && err instanceof this.#redis.ErrorReply && !UNAVAILABLE_REPLIES.test(err.message)) {
       // The call itself is wrong for what the key holds (WRONGTYPE, not an integer): a bug, not an outage.
       return new TypeError(`store key ${key}: ${err.message}`, { cause: err })
     }
     if (err instanceof RangeError || err instanceof TypeError) return err
     if (this.#closed) return this.#closedError()
     const cause = err instanceof Error ? err : new Error(String(err))
-    if (!this.#everReady) {
-      return new WxMpError('STORE_UNAVAILABLE', `the Redis store at ${this.#address} (${this.#setting}) is not connected: call connect() first`, { cause })
-    }
     this.#down(cause)
     if (this.#outage !== undefined) this.#outage.failed++
     return new WxMpError('STORE_UNAVAILABLE', `Redis at ${this.#address} (${this.#setting}) is unavailable: ${cause.message}`, { cause })
+  }
+
+  #notConnectedError(): WxMpError {
+    return new WxMpError('STORE_UNAVAILABLE', `the Redis store at ${this.#address} (${this.#setting}) is not connected: await connect() before using it`)
   }
 
   #closedError(): WxMpError {

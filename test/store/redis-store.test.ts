@@ -3,7 +3,10 @@
  * store contract, the round trips per call, and what happens when Redis is away — at start, killed
  * mid-run, hung — and when it comes back.
  */
+import { execFile } from 'node:child_process'
 import { tracingChannel } from 'node:diagnostics_channel'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import t from 'tap'
 import { isWxMpError } from '../../src/core/errors.js'
 import { createRedisStore, RedisStore, StoreKeys, type RedisStoreLog } from '../../src/store/index.js'
@@ -38,6 +41,20 @@ async function rejection(fn: () => Promise<unknown>): Promise<{ err: unknown; ms
   }
   throw new Error('expected a rejection')
 }
+
+t.test('the client library is loaded by connect(), not by importing the store', async (t) => {
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+  const code = `
+    import { createRequire } from 'node:module'
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('@redis/client'))
+    const { createRedisStore } = await import('./src/store/index.ts')
+    const store = createRedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 300, log: { warn() {}, info() {} } })
+    const before = loaded()
+    await store.connect().catch(() => {})
+    console.log(JSON.stringify({ before, after: loaded() }))`
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root })
+  t.same(JSON.parse(stdout), { before: false, after: true })
+})
 
 t.test('RedisStore on a private redis-server', { skip }, async (t) => {
   t.test('the store contract', async (t) => {
