@@ -53,6 +53,8 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 1_000
 /** Reconnect delays grow by 100 ms to at most 1 s: Redis back → state back within a second. */
 const RECONNECT_STEP_MS = 100
 const RECONNECT_MAX_MS = 1_000
+/** Below the idle timeouts of common load balancers and NAT gateways (typically 5 to 15 minutes). */
+const PING_INTERVAL_MS = 60_000
 
 /** Server replies that say "not now" rather than "wrong call": they count as an outage. */
 const UNAVAILABLE_REPLIES = /^(LOADING|READONLY|OOM|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS|MOVED|ASK|NOAUTH|WRONGPASS|NOPERM)\b/
@@ -145,6 +147,8 @@ function newClient(redis: RedisModule, url: string, connectTimeoutMs: number, re
     scripts: scripts(redis),
     // A call made while Redis is away rejects at once instead of waiting for the reconnection.
     disableOfflineQueue: true,
+    // Traffic on an idle connection, so that a load balancer or NAT does not drop it silently.
+    pingInterval: PING_INTERVAL_MS,
     socket: {
       connectTimeout: Math.min(connectTimeoutMs, 5_000),
       reconnectStrategy: reconnect,
@@ -187,7 +191,8 @@ export function redisAddress(url: string, setting = 'WX_MP_REDIS_URL'): string {
  *
  * While serving, a lost connection makes every call reject at once (a hung server: after
  * `commandTimeoutMs`) with `WxMpError` code `STORE_UNAVAILABLE`; the first failure logs one
- * warning, the client reconnects by itself (every 0.1–1 s), and the first success logs the
+ * warning, the client reconnects by itself (every 0.1–1 s; a connection that stopped answering
+ * without closing is replaced after its first timed-out call), and the first success logs the
  * recovery. A call that timed out may still have been done by Redis (its outcome is unknown).
  *
  * @example
@@ -208,6 +213,7 @@ export class RedisStore implements WxMpStore {
   readonly #log: RedisStoreLog
   #connecting: Promise<void> | undefined
   #everReady = false
+  #recycling = false
   #closed = false
   /** Start of the current outage (epoch ms) and the calls it failed; undefined while Redis answers. */
   #outage: { since: number; failed: number } | undefined
@@ -230,16 +236,42 @@ export class RedisStore implements WxMpStore {
       if (!this.#everReady && cause instanceof redis.ErrorReply) return false
       return Math.min(RECONNECT_STEP_MS * (retries + 1), RECONNECT_MAX_MS)
     })
-    // Without a listener an 'error' event would crash the process; each failed reconnection emits one.
+    // Without a listener an 'error' event would crash the process; each failed reconnection emits
+    // one. A client replaced by #recycle() keeps its listener but is no longer heard.
     client.on('error', (err: Error) => {
+      if (client !== this.#client) return
       this.#lastError = err
       if (this.#everReady && !this.#closed) this.#down(err)
     })
     client.on('ready', () => {
+      if (client !== this.#client) return
       this.#everReady = true
       this.#up()
     })
     return client
+  }
+
+  /**
+   * Replaces a connection that looks open but did not answer within `commandTimeoutMs`. A peer
+   * that vanished without closing the connection (a host gone, a load balancer or NAT dropping an
+   * idle connection silently) leaves the socket "ready" until TCP gives up, which takes about 15
+   * minutes on Linux; a new connection works as soon as Redis is reachable again. One replacement
+   * at a time; calls meanwhile reject at once (the new client is not ready yet).
+   */
+  #recycle(): void {
+    const old = this.#client
+    const redis = this.#redis
+    if (old === undefined || redis === undefined || this.#closed || this.#recycling || !old.isReady) return
+    this.#recycling = true
+    const fresh = this.#newClient(redis)
+    this.#client = fresh
+    old.destroy()
+    fresh
+      .connect()
+      .catch(() => undefined) // reported through the 'error' listener
+      .finally(() => {
+        this.#recycling = false
+      })
   }
 
   /** `host:port` of the server (never the password). */
@@ -408,6 +440,7 @@ export class RedisStore implements WxMpStore {
     if (err instanceof RangeError || err instanceof TypeError) return err
     if (this.#closed) return this.#closedError()
     const cause = err instanceof Error ? err : new Error(String(err))
+    if (err instanceof CallTimeout) this.#recycle()
     this.#down(cause)
     if (this.#outage !== undefined) this.#outage.failed++
     return new WxMpError('STORE_UNAVAILABLE', `Redis at ${this.#address} (${this.#setting}) is unavailable: ${cause.message}`, { cause })

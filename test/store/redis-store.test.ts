@@ -12,6 +12,7 @@ import { isWxMpError } from '../../src/core/errors.js'
 import { createRedisStore, RedisStore, StoreKeys, type RedisStoreLog } from '../../src/store/index.js'
 import { storeContract } from './contract.js'
 import { freePort, redisSkip, startRedisServer } from './redis-server.js'
+import { startSilentProxy } from './silent-proxy.js'
 
 const skip = redisSkip()
 if (skip) console.log(`# skipping the Redis store tests: ${skip}`)
@@ -29,6 +30,19 @@ function recordingLog(): RedisStoreLog & { warns: string[]; infos: string[] } {
   const warns: string[] = []
   const infos: string[] = []
   return { warns, infos, warn: (m) => warns.push(m), info: (m) => infos.push(m) }
+}
+
+/** `fn`'s result once it stops rejecting (tried every 50 ms for at most 5 s). */
+async function eventually<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + 5_000
+  for (;;) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (performance.now() > deadline) throw err
+      await sleep(50)
+    }
+  }
 }
 
 /** What `fn` rejects with (fails the test if it resolves), and how long it took. */
@@ -267,7 +281,28 @@ t.test('RedisStore on a private redis-server', { skip }, async (t) => {
     t.match((results[0]!.err as Error).message, 'did not answer within 300 ms')
     t.equal(log.warns.length, 1, 'one warning')
     server.resume()
-    t.equal(await store.get('k'), 'v', 'answers again once thawed')
+    t.equal(await eventually(() => store.get('k')), 'v', 'answers again once thawed')
+    t.equal(log.warns.length, 1, 'still one warning')
+    t.equal(log.infos.length, 1, 'recovery logged once')
+  })
+
+  t.test('a connection silenced without being closed (an LB or NAT dropping it): replaced, state back', async (t) => {
+    const server = await startRedisServer(t)
+    const proxy = await startSilentProxy(t, server.port)
+    const log = recordingLog()
+    const store = createRedisStore({ url: `redis://127.0.0.1:${proxy.port}`, log, commandTimeoutMs: 300 })
+    await store.connect()
+    t.teardown(() => store.close())
+    await store.set('k', 'v', 60_000)
+    t.equal(proxy.connections, 1)
+
+    proxy.silenceOpenConnections()
+    const { err, ms } = await rejection(() => store.get('k'))
+    t.ok(isWxMpError(err) && err.code === 'STORE_UNAVAILABLE', 'the silent connection: STORE_UNAVAILABLE')
+    t.ok(ms >= 280 && ms < 1_500, `after the 300 ms bound (${Math.round(ms)} ms)`)
+    t.equal(await eventually(() => store.get('k')), 'v', 'a new connection answers, without waiting for TCP to give up')
+    t.equal(proxy.connections, 2, 'one replacement connection')
+    t.equal(log.warns.length, 1, 'one warning')
     t.equal(log.infos.length, 1, 'recovery logged once')
   })
 
