@@ -88,6 +88,45 @@ export async function waitForPong(port: number, timeoutMs = 10_000): Promise<voi
   }
 }
 
+/** Sends one command over a fresh connection and returns the raw RESP reply (for test setup only). */
+export function rawCommand(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port })
+    let data = ''
+    socket.setTimeout(5_000, () => {
+      socket.destroy()
+      reject(new Error(`no answer to ${args[0]} within 5 s`))
+    })
+    socket.once('error', reject)
+    socket.once('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`))
+    socket.on('data', (chunk) => {
+      data += chunk.toString()
+      // Enough for the replies used here: a status, an error, an integer, or one bulk string.
+      const bulk = /^\$(\d+)\r\n/.exec(data)
+      if (bulk ? data.length >= bulk[0].length + Number(bulk[1]) + 2 : data.includes('\r\n')) {
+        socket.destroy()
+        resolve(data)
+      }
+    })
+  })
+}
+
+/**
+ * Starts a one-node Redis Cluster (cluster mode on, every slot on this node): the server refuses
+ * any command or script that touches keys of two slots, as a real cluster does.
+ */
+export async function startRedisClusterNode(t: ServerOwner): Promise<RedisServer> {
+  const server = await startRedisServer(t, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] })
+  const added = await rawCommand(server.port, 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
+  if (!added.startsWith('+OK')) throw new Error(`CLUSTER ADDSLOTSRANGE failed: ${added.trim()}`)
+  const deadline = Date.now() + 10_000
+  while (!(await rawCommand(server.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+    if (Date.now() > deadline) throw new Error('the one-node cluster did not reach cluster_state:ok within 10 s')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return server
+}
+
 function pingOnce(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port })

@@ -11,7 +11,7 @@ import t from 'tap'
 import { isWxMpError } from '../../src/core/errors.js'
 import { createRedisStore, RedisStore, StoreKeys, type RedisStoreLog } from '../../src/store/index.js'
 import { storeContract } from './contract.js'
-import { freePort, redisSkip, startRedisServer } from './redis-server.js'
+import { freePort, rawCommand, redisSkip, startRedisClusterNode, startRedisServer } from './redis-server.js'
 import { startSilentProxy } from './silent-proxy.js'
 
 const skip = redisSkip()
@@ -81,6 +81,21 @@ t.test('RedisStore on a private redis-server', { skip }, async (t) => {
         return store
       }
       const [store, ...peers] = await Promise.all([open(), open(), open()])
+      return { store: store!, peers, elapse: sleep }
+    })
+  })
+
+  t.test('the store contract on a Redis Cluster node: every primitive is legal in cluster mode', async (t) => {
+    const server = await startRedisClusterNode(t)
+    t.match(await rawCommand(server.port, 'EVAL', "return redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[2])", '2', 'a', 'b'), /^-CROSSSLOT/, 'the node refuses a script over two slots')
+    storeContract(t, async (t) => {
+      const open = async () => {
+        const store = createRedisStore({ url: server.url, log: recordingLog() })
+        await store.connect()
+        t.teardown(() => store.close())
+        return store
+      }
+      const [store, ...peers] = await Promise.all([open(), open()])
       return { store: store!, peers, elapse: sleep }
     })
   })
