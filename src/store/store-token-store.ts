@@ -7,6 +7,7 @@
  * @module
  */
 import type { StoredToken, TokenStore } from '../api/token-store.js'
+import { isWxMpError } from '../core/errors.js'
 import type { StoreKeys } from './keys.js'
 import type { WxMpStore } from './store.js'
 
@@ -23,6 +24,10 @@ import type { WxMpStore } from './store.js'
  *   holds exactly what was read (`delete(key, ifValue)`), so a token another instance has just
  *   stored is never deleted because of an old one's failure.
  *
+ * While the store is unavailable (`STORE_UNAVAILABLE`, e.g. Redis down), `get` answers with the
+ * last token this object read or stored, as long as it has not expired, so API calls go on with
+ * the token every instance already shares; the other methods fail as the store does.
+ *
  * @example
  * ```ts
  * const store = createRedisStore({ url: process.env.WX_MP_REDIS_URL! })
@@ -34,13 +39,18 @@ export class StoreTokenStore implements TokenStore {
   readonly #store: WxMpStore
   readonly #tokenKey: string
   readonly #lockKey: string
+  readonly #now: () => number
   #token: string | undefined
   #lock: string | undefined
+  /** The last token read or stored, served while the store is unavailable. */
+  #last: StoredToken | undefined
 
-  constructor(store: WxMpStore, keys: StoreKeys) {
+  /** @param options.now clock in epoch ms (default `Date.now`), to judge the last token's expiry. */
+  constructor(store: WxMpStore, keys: StoreKeys, options: { now?: () => number } = {}) {
     this.#store = store
     this.#tokenKey = keys.key('token')
     this.#lockKey = keys.key('lock', 'token')
+    this.#now = options.now ?? Date.now
   }
 
   /** The store key of the token. */
@@ -55,17 +65,29 @@ export class StoreTokenStore implements TokenStore {
 
   async get(key: string): Promise<StoredToken | undefined> {
     this.#token = sameAccount(this.#token, key, 'token')
-    return parseToken(await this.#store.get(this.#tokenKey))
+    let raw: string | undefined
+    try {
+      raw = await this.#store.get(this.#tokenKey)
+    } catch (err) {
+      const last = this.#last
+      if (isWxMpError(err) && err.code === 'STORE_UNAVAILABLE' && last !== undefined && this.#now() < last.expiresAt) return { ...last }
+      throw err
+    }
+    const token = parseToken(raw)
+    this.#last = token
+    return token === undefined ? undefined : { ...token }
   }
 
   async set(key: string, token: StoredToken, ttlMs: number): Promise<void> {
     this.#token = sameAccount(this.#token, key, 'token')
     if (!(ttlMs > 0)) {
       await this.#store.delete(this.#tokenKey)
+      this.#last = undefined
       return
     }
     const { accessToken, expiresAt, refreshAt } = token
     await this.#store.set(this.#tokenKey, JSON.stringify({ accessToken, expiresAt, refreshAt }), ttlMs)
+    this.#last = { accessToken, expiresAt, refreshAt }
   }
 
   async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -80,6 +102,8 @@ export class StoreTokenStore implements TokenStore {
 
   async deleteIf(key: string, accessToken: string): Promise<boolean> {
     this.#token = sameAccount(this.#token, key, 'token')
+    // The token failed: never serve it again from #last, whatever the store says.
+    if (this.#last?.accessToken === accessToken) this.#last = undefined
     const raw = await this.#store.get(this.#tokenKey)
     if (raw === undefined || parseToken(raw)?.accessToken !== accessToken) return false
     return await this.#store.delete(this.#tokenKey, raw)

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import type { WxMpApi } from '../../src/api/index.js'
+import { WxMpError } from '../../src/core/errors.js'
 import { createRedisStore, MemoryStore, StoreKeys, StoreTokenStore, type WxMpStore } from '../../src/store/index.js'
 import { harness, T0, type Harness } from '../api/harness.js'
 import { redisSkip, startRedisServer } from './redis-server.js'
@@ -76,15 +77,65 @@ t.test('one StoreTokenStore serves one account: another key is refused', async (
   await t.rejects(tokens.acquireLock('wx-mp-svr:token:wxB:lock', 'o', 1_000), RangeError)
 })
 
+/** A MemoryStore that can be switched off: every call then rejects with STORE_UNAVAILABLE. */
+function switchable(now: () => number) {
+  const memory = new MemoryStore({ now })
+  const state = { down: false }
+  const store = new Proxy(memory, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target) as unknown
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) =>
+        state.down ? Promise.reject(new WxMpError('STORE_UNAVAILABLE', 'test store switched off')) : (value as (...a: unknown[]) => unknown).apply(target, args)
+    },
+  }) as WxMpStore
+  return { store, state }
+}
+
+t.test('store unavailable: get serves the last token seen until it expires; the rest fails', async (t) => {
+  const clock = { now: T0 }
+  const { store, state } = switchable(() => clock.now)
+  const tokens = new StoreTokenStore(store, new StoreKeys('wxmp', 'wx123'), { now: () => clock.now })
+  const key = 'wx-mp-svr:token:wx123'
+  state.down = true
+  await t.rejects(tokens.get(key), { code: 'STORE_UNAVAILABLE' }, 'nothing seen yet: the failure shows')
+  state.down = false
+  await tokens.set(key, token('T1'), 7200_000)
+  state.down = true
+  t.same(await tokens.get(key), token('T1'), 'the token last stored')
+  await t.rejects(tokens.acquireLock(`${key}:lock`, 'o', 1_000), { code: 'STORE_UNAVAILABLE' }, 'the lock is not faked')
+  clock.now = T0 + 7200_000
+  await t.rejects(tokens.get(key), { code: 'STORE_UNAVAILABLE' }, 'never past its expiresAt')
+
+  clock.now = T0
+  state.down = false
+  t.same(await tokens.get(key), token('T1'), 'read again (the memory store keeps its own TTL)')
+  await tokens.deleteIf(key, 'T1').catch(() => undefined)
+  state.down = true
+  await t.rejects(tokens.get(key), { code: 'STORE_UNAVAILABLE' }, 'a token reported failed is never served from memory')
+})
+
+t.test('store unavailable: WxMpApi goes on with the shared token, without fetching', async (t) => {
+  const h = await harness(t)
+  const { store, state } = switchable(() => h.clock.now)
+  const api = h.makeApi({ tokenStore: new StoreTokenStore(store, new StoreKeys('wxmp', h.server.appId), { now: () => h.clock.now }) })
+  const t1 = await api.getAccessToken()
+  state.down = true
+  t.equal(await api.getAccessToken(), t1)
+  h.clock.advance(7000_000) // past refreshAt: the refresh fails (no lock), the valid token is used
+  t.equal(await api.getAccessToken(), t1)
+  t.equal(h.server.requestsTo(STABLE).length, 1, 'no fetch while the store is away')
+})
+
 /** Two clients of one account, each with its own StoreTokenStore over its own store object. */
 function twoInstances(h: Harness, stores: [WxMpStore, WxMpStore]): [WxMpApi, WxMpApi] {
   // A prefix of its own per case: the cases share one Redis and the fake API's AppID.
   const keys = new StoreKeys(`wxmp-${randomUUID().slice(0, 8)}`, h.server.appId)
-  const make = (store: WxMpStore) => h.makeApi({ tokenStore: new StoreTokenStore(store, keys), sleep: realSleep, lockPollMs: 2 })
+  const make = (store: WxMpStore) => h.makeApi({ tokenStore: new StoreTokenStore(store, keys, { now: () => h.clock.now }), sleep: realSleep, lockPollMs: 2 })
   return [make(stores[0]), make(stores[1])]
 }
 
-async function sharedTokenCases(t: Test, openPair: (t: Test) => Promise<[WxMpStore, WxMpStore]>) {
+async function sharedTokenCases(t: Test, openPair: (t: Test) => Promise<[WxMpStore, WxMpStore]>, stop?: () => Promise<void>) {
   t.test('40 concurrent calls on two instances fetch the token once', async (t) => {
     const h = await harness(t)
     const [a, b] = twoInstances(h, await openPair(t))
@@ -105,6 +156,19 @@ async function sharedTokenCases(t: Test, openPair: (t: Test) => Promise<[WxMpSto
     t.equal(await a.getAccessToken(), t2)
     t.equal(await b.getAccessToken(), t2)
   })
+
+  if (stop !== undefined) {
+    t.test('the store stopped: both instances go on with the token they share', async (t) => {
+      const h = await harness(t)
+      const [a, b] = twoInstances(h, await openPair(t))
+      const t1 = await a.getAccessToken()
+      t.equal(await b.getAccessToken(), t1)
+      await stop()
+      t.equal(await a.getAccessToken(), t1)
+      t.equal(await b.getAccessToken(), t1)
+      t.equal(h.server.requestsTo(STABLE).length, 1)
+    })
+  }
 }
 
 t.test('two instances sharing a MemoryStore', async (t) => {
@@ -122,5 +186,5 @@ t.test('two instances sharing a private redis-server', { skip: redisSkip() }, as
       return store
     }
     return [await open(), await open()]
-  })
+  }, () => server.kill())
 })
