@@ -441,9 +441,12 @@ export class RedisStore implements WxMpStore {
     if (this.#closed) return this.#closedError()
     const cause = err instanceof Error ? err : new Error(String(err))
     if (err instanceof CallTimeout) this.#recycle()
-    this.#down(cause)
+    const reason = /^(MOVED|ASK)\b/.test(cause.message)
+      ? `${sentence(cause)} (this is one node of a Redis Cluster; set ${this.#setting} to the cluster's proxy endpoint)`
+      : sentence(cause)
+    this.#down(new Error(reason, { cause }))
     if (this.#outage !== undefined) this.#outage.failed++
-    return new WxMpError('STORE_UNAVAILABLE', `Redis at ${this.#address} (${this.#setting}) is unavailable: ${cause.message}`, { cause })
+    return new WxMpError('STORE_UNAVAILABLE', `Redis at ${this.#address} (${this.#setting}) is unavailable: ${reason}`, { cause })
   }
 
   #notConnectedError(): WxMpError {

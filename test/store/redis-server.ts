@@ -116,15 +116,33 @@ export function rawCommand(port: number, ...args: string[]): Promise<string> {
  * any command or script that touches keys of two slots, as a real cluster does.
  */
 export async function startRedisClusterNode(t: ServerOwner): Promise<RedisServer> {
-  const server = await startRedisServer(t, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] })
-  const added = await rawCommand(server.port, 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
-  if (!added.startsWith('+OK')) throw new Error(`CLUSTER ADDSLOTSRANGE failed: ${added.trim()}`)
-  const deadline = Date.now() + 10_000
-  while (!(await rawCommand(server.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) {
-    if (Date.now() > deadline) throw new Error('the one-node cluster did not reach cluster_state:ok within 10 s')
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  const [server] = await startRedisCluster(t, 1)
+  return server!
+}
+
+/**
+ * Starts a Redis Cluster of `nodes` masters on loopback, the 16384 slots split evenly between them
+ * in order, and waits until every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(t: ServerOwner, nodes: number): Promise<RedisServer[]> {
+  const servers: RedisServer[] = []
+  for (let i = 0; i < nodes; i++) {
+    servers.push(await startRedisServer(t, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] }))
   }
-  return server
+  const per = Math.ceil(16384 / nodes)
+  for (const [i, server] of servers.entries()) {
+    const added = await rawCommand(server.port, 'CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16383, (i + 1) * per - 1)))
+    if (!added.startsWith('+OK')) throw new Error(`CLUSTER ADDSLOTSRANGE failed: ${added.trim()}`)
+    if (i > 0) await rawCommand(servers[0]!.port, 'CLUSTER', 'MEET', '127.0.0.1', String(server.port))
+  }
+  const deadline = Date.now() + 15_000
+  for (const server of servers) {
+    while (!(await rawCommand(server.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+      if (Date.now() > deadline) throw new Error(`the ${nodes}-node cluster did not reach cluster_state:ok within 15 s`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  return servers
 }
 
 function pingOnce(port: number): Promise<boolean> {

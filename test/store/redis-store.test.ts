@@ -11,7 +11,7 @@ import t from 'tap'
 import { isWxMpError } from '../../src/core/errors.js'
 import { createRedisStore, RedisStore, StoreKeys, type RedisStoreLog } from '../../src/store/index.js'
 import { storeContract } from './contract.js'
-import { freePort, rawCommand, redisSkip, startRedisClusterNode, startRedisServer } from './redis-server.js'
+import { freePort, rawCommand, redisSkip, startRedisCluster, startRedisClusterNode, startRedisServer } from './redis-server.js'
 import { startSilentProxy } from './silent-proxy.js'
 
 const skip = redisSkip()
@@ -98,6 +98,24 @@ t.test('RedisStore on a private redis-server', { skip }, async (t) => {
       const [store, ...peers] = await Promise.all([open(), open()])
       return { store: store!, peers, elapse: sleep }
     })
+  })
+
+  t.test('pointed at one node of a multi-node cluster: keys of other nodes fail with a hint to use the proxy', async (t) => {
+    const [first] = await startRedisCluster(t, 2)
+    const log = recordingLog()
+    const store = createRedisStore({ url: first!.url, log })
+    await store.connect()
+    t.teardown(() => store.close())
+    let elsewhere = ''
+    for (let i = 0; elsewhere === ''; i++) {
+      const slot = Number(/^:(\d+)/.exec(await rawCommand(first!.port, 'CLUSTER', 'KEYSLOT', `k${i}`))?.[1])
+      if (slot >= 8192) elsewhere = `k${i}`
+    }
+    const { err } = await rejection(() => store.get(elsewhere))
+    t.ok(isWxMpError(err) && err.code === 'STORE_UNAVAILABLE')
+    t.match((err as Error).message, /MOVED .*one node of a Redis Cluster; set WX_MP_REDIS_URL to the cluster's proxy endpoint/)
+    t.equal(log.warns.length, 1)
+    t.match(log.warns[0], 'proxy endpoint')
   })
 
   t.test('one round trip per call, whatever the primitive', async (t) => {
