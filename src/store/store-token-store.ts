@@ -26,7 +26,8 @@ import type { WxMpStore } from './store.js'
  *
  * While the store is unavailable (`STORE_UNAVAILABLE`, e.g. Redis down), `get` answers with the
  * last token this object read or stored, as long as it has not expired, so API calls go on with
- * the token every instance already shares; the other methods fail as the store does.
+ * the token every instance already shares; `releaseLock` lets the lock expire at its TTL; the
+ * other methods fail as the store does.
  *
  * @example
  * ```ts
@@ -97,7 +98,13 @@ export class StoreTokenStore implements TokenStore {
 
   async releaseLock(key: string, owner: string): Promise<void> {
     this.#lock = sameAccount(this.#lock, key, 'lock')
-    await this.#store.delete(this.#lockKey, owner)
+    try {
+      await this.#store.delete(this.#lockKey, owner)
+    } catch (err) {
+      // A lock that cannot be released now frees itself at its TTL; failing here would turn a
+      // token just fetched and stored into an error for the caller.
+      if (!(isWxMpError(err) && err.code === 'STORE_UNAVAILABLE')) throw err
+    }
   }
 
   async deleteIf(key: string, accessToken: string): Promise<boolean> {

@@ -104,6 +104,8 @@ t.test('store unavailable: get serves the last token seen until it expires; the 
   state.down = true
   t.same(await tokens.get(key), token('T1'), 'the token last stored')
   await t.rejects(tokens.acquireLock(`${key}:lock`, 'o', 1_000), { code: 'STORE_UNAVAILABLE' }, 'the lock is not faked')
+  await t.resolves(tokens.releaseLock(`${key}:lock`, 'o'), 'a release that cannot be done is left to the lock’s TTL')
+  await t.rejects(tokens.set(key, token('T2'), 7200_000), { code: 'STORE_UNAVAILABLE' }, 'writes fail')
   clock.now = T0 + 7200_000
   await t.rejects(tokens.get(key), { code: 'STORE_UNAVAILABLE' }, 'never past its expiresAt')
 
