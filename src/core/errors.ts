@@ -33,6 +33,8 @@
  * - `PLAIN_PUSH_REFUSED`: a plain (明文) push reached a server that has an EncodingAESKey.
  * - `AES_KEY_MISSING`: a safe-mode (安全模式) push reached a server without an EncodingAESKey.
  * - `PAYLOAD_TOO_LARGE`: the body is over the limit (WeChat's pushes are a few KiB).
+ * - `STORE_UNAVAILABLE`: the shared store (Redis) cannot be reached or did not answer in time; the
+ *   call was not done (or its outcome is unknown). Retry later, or degrade.
  */
 export type WxMpErrorCode =
   | 'INVALID_SIGNATURE'
@@ -50,6 +52,7 @@ export type WxMpErrorCode =
   | 'PLAIN_PUSH_REFUSED'
   | 'AES_KEY_MISSING'
   | 'PAYLOAD_TOO_LARGE'
+  | 'STORE_UNAVAILABLE'
 
 /**
  * The numeric error codes of WeChat's own WXBizMsgCrypt samples, where one corresponds.

@@ -15,6 +15,8 @@ import { resolveConfig, type EnvBackedOptions, type ResolvedConfig } from './con
 import { WxMpApi } from '../api/client.js'
 import { StoreKeys } from '../store/keys.js'
 import { MemoryStore } from '../store/memory-store.js'
+import { createRedisStore } from '../store/redis-store.js'
+import { StoreTokenStore } from '../store/store-token-store.js'
 import type { WxMpStore } from '../store/store.js'
 import { Dispatcher, type BackgroundWork, type DedupFailurePolicy } from './dispatcher.js'
 import type { Handlers, LateReplyHandler, Log } from './handlers.js'
@@ -73,6 +75,16 @@ export interface CallbackHandler {
   readonly path: string
   /** The validated configuration (holds secrets: never log it whole). */
   readonly config: ResolvedConfig
+  /** The store all shared state lives in (the one given, Redis from `WX_MP_REDIS_URL`, or memory). */
+  readonly store: WxMpStore
+  /**
+   * Resolves when the store is ready: at once in memory; for `WX_MP_REDIS_URL`, when Redis
+   * answered (rejects within about 10 s, naming the variable and the address). Await it before
+   * serving.
+   */
+  readonly ready: Promise<void>
+  /** Waits for running work (as {@link drain}) and releases the store's connections if the kit opened them. */
+  close(timeoutMs?: number): Promise<void>
 }
 
 /** What the adapter provides besides the options. */
@@ -98,7 +110,11 @@ export function createCallbackHandler(options: WxMpOptions = {}, runtime: Callba
   const config = resolveConfig(options, options.env)
   const clock = options.clock ?? systemClock
   const log = runtime.log ?? (createLogger({ pretty: false }) as unknown as Log)
-  const store = options.store ?? new MemoryStore({ maxBytes: options.storeMaxBytes, now: () => clock.now() })
+  const redis = options.store === undefined && config.redis !== undefined ? createRedisStore({ url: config.redis, log }) : undefined
+  const store = options.store ?? redis ?? new MemoryStore({ maxBytes: options.storeMaxBytes, now: () => clock.now() })
+  const ready = redis ? redis.connect() : Promise.resolve()
+  // Observed here so that an adapter that never awaits it leaves no unhandled rejection.
+  ready.catch(() => undefined)
   const keys = new StoreKeys(config.redisPrefix, config.appId)
   // A lateReply of the author's own is their strategy, unless they chose one of the kit's.
   const chosen = options.slowReply !== undefined || (options.env ?? process.env)['WX_MP_SLOW_REPLY'] !== undefined
@@ -106,7 +122,7 @@ export function createCallbackHandler(options: WxMpOptions = {}, runtime: Callba
   const api =
     options.api ??
     (config.appId !== undefined && config.appSecret !== undefined
-      ? new WxMpApi({ appId: config.appId, appSecret: config.appSecret, baseUrl: config.apiBaseUrl, env: {} })
+      ? new WxMpApi({ appId: config.appId, appSecret: config.appSecret, baseUrl: config.apiBaseUrl, env: {}, tokenStore: new StoreTokenStore(store, keys) })
       : undefined)
   const dispatcher = new Dispatcher({
     handlers: {
@@ -134,6 +150,12 @@ export function createCallbackHandler(options: WxMpOptions = {}, runtime: Callba
   return {
     handle: (request) => callback.handle(request),
     drain: (timeoutMs = config.drainTimeoutMs) => dispatcher.drain(timeoutMs),
+    store,
+    ready,
+    close: async (timeoutMs = config.drainTimeoutMs) => {
+      await dispatcher.drain(timeoutMs)
+      await redis?.close()
+    },
     mode: callback.mode,
     path: config.path,
     config,

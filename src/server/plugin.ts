@@ -33,6 +33,8 @@ import type { Log } from './handlers.js'
 export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance, options: WxMpOptions) => {
   const endpoint = createCallbackHandler(options, { log: app.log as unknown as Log })
   const clock = options.clock ?? systemClock
+  // A shared store (WX_MP_REDIS_URL) must answer before the first push: a start-up error names it.
+  await endpoint.ready
 
   // WeChat posts text/xml; accept any content type as raw text in this scope only.
   app.removeAllContentTypeParsers()
@@ -88,7 +90,7 @@ export const wxMp: FastifyPluginAsync<WxMpOptions> = async (app: FastifyInstance
   })
   app.addHook('onClose', async () => {
     const spent = closingSince === undefined ? 0 : clock.now() - closingSince
-    await endpoint.drain(Math.max(0, endpoint.config.drainTimeoutMs - spent))
+    await endpoint.close(Math.max(0, endpoint.config.drainTimeoutMs - spent))
   })
 }
 

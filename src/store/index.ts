@@ -6,3 +6,5 @@
 export { type WxMpStore, isThenable } from './store.js'
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js'
 export { StoreKeys, type KeyKind } from './keys.js'
+export { RedisStore, createRedisStore, redisAddress, type RedisStoreOptions, type RedisStoreLog } from './redis-store.js'
+export { StoreTokenStore } from './store-token-store.js'
