@@ -1,22 +1,25 @@
 /**
  * Loading a bot's handler file (callbacks, and optionally `lateReply`): `.ts`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`, in ESM and CommonJS
  * projects, with named exports (`export const onMessage = …`) or a default export object holding
- * the callbacks.
+ * the callbacks. The file runs in the CLI's own process, with no loader thread; errors it throws
+ * point at its own lines (`bot.ts:12:5`), and ES-module syntax in a file that runs as CommonJS gets
+ * a hint to rename it or set `"type": "module"`.
  *
  * @module
  */
 import { existsSync } from 'node:fs'
 import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { WxMpError } from '../core/errors.js'
+import { isWxMpError, WxMpError } from '../core/errors.js'
 import type { Handlers, LateReplyHandler } from '../server/handlers.js'
+import { importHandlerModule } from './import-handler.js'
+import { esmSyntaxHint, moduleSystemOf } from './module-system.js'
 
 /** What a handler file may export: the callbacks, and optionally a `lateReply` delivery. */
 export type HandlerModule = Handlers & { lateReply?: LateReplyHandler }
 
 const handlerNames = ['onMessage', 'onSubscribe', 'onEvent', 'onError', 'lateReply'] as const
 const extensions = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'])
-const typescript = new Set(['.ts', '.mts', '.cts'])
 
 function pickHandlers(source: unknown): HandlerModule | undefined {
   if (source === null || (typeof source !== 'object' && typeof source !== 'function')) return undefined
@@ -26,6 +29,17 @@ function pickHandlers(source: unknown): HandlerModule | undefined {
     if (value !== undefined) found[name] = value
   }
   return Object.keys(found).length > 0 ? (found as HandlerModule) : undefined
+}
+
+/**
+ * Whether `err` is Node refusing `import`/`export` in the handler file itself because it runs as
+ * CommonJS (a `.js` file in a `"type": "commonjs"` project, or a `.cjs` file).
+ */
+function usesEsmSyntaxInCommonJs(err: unknown, path: string): boolean {
+  if (!(err instanceof SyntaxError) || moduleSystemOf(path) !== 'commonjs') return false
+  const where = (err.stack ?? '').split('\n', 1)[0] ?? ''
+  const inHandler = where.startsWith(`${path}:`) || where.startsWith(`${pathToFileURL(path).href}:`)
+  return inHandler && /Unexpected token 'export'|Cannot use import statement outside a module/.test(err.message)
 }
 
 /**
@@ -45,15 +59,12 @@ export async function loadHandlers(file: string, cwd: string = process.cwd()): P
   }
   let mod: Record<string, unknown>
   try {
-    if (typescript.has(ext)) {
-      const { tsImport } = await import('tsx/esm/api')
-      mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>
-    } else {
-      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>
-    }
+    mod = await importHandlerModule(path, file, cwd)
   } catch (cause) {
+    if (isWxMpError(cause)) throw cause
     const detail = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)
-    throw new WxMpError('INVALID_CONFIG', `Could not load the handler file ${file}:\n${detail}`, { cause })
+    const hint = usesEsmSyntaxInCommonJs(cause, path) ? `\n${esmSyntaxHint(file, 'import/export')}` : ''
+    throw new WxMpError('INVALID_CONFIG', `Could not load the handler file ${file}:\n${detail}${hint}`, { cause })
   }
   // Named exports first; then a default export object (or a CommonJS module.exports seen as default,
   // possibly itself wrapping an ES module's default).
