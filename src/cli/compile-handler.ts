@@ -53,6 +53,9 @@ const packagesStayImports: Plugin = {
   },
 }
 
+/** Compiles in progress in this process: they share esbuild's one child process. */
+let building = 0
+
 async function build(path: string, format: Format, cwd: string): Promise<BuildOutcome> {
   let esbuild: typeof import('esbuild')
   try {
@@ -60,6 +63,7 @@ async function build(path: string, format: Format, cwd: string): Promise<BuildOu
   } catch (cause) {
     return { compilerMissing: cause as Error }
   }
+  building += 1
   try {
     const result = await esbuild.build({
       entryPoints: [path],
@@ -87,8 +91,9 @@ async function build(path: string, format: Format, cwd: string): Promise<BuildOu
     // Not a problem in the file: esbuild itself cannot start (its platform package is missing).
     return { compilerMissing: err as Error }
   } finally {
-    // The compiler runs as a child process between build() and stop(): none stays behind.
-    await esbuild.stop()
+    // The compiler runs as a child process between build() and stop(): none stays behind once the
+    // last compile in progress is done.
+    if (--building === 0) await esbuild.stop()
   }
 }
 
@@ -139,7 +144,7 @@ export async function importCompiledHandler(path: string, file: string, system: 
     const hint = esmOnly && system === 'commonjs' ? `\n${esmSyntaxHint(file, esmOnly)}` : ''
     throw new WxMpError('INVALID_CONFIG', `Could not compile the handler file ${file}:\n${describe(outcome.problems)}${hint}`)
   }
-  const compiled = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.${format === 'esm' ? 'mjs' : 'cjs'}`)
+  const compiled = join(dirname(path), `.${basename(path)}.wx-mp-svr-${process.pid}-${randomBytes(4).toString('hex')}.${format === 'esm' ? 'mjs' : 'cjs'}`)
   try {
     writeFileSync(compiled, outcome.code, { flag: 'wx' })
   } catch (cause) {
