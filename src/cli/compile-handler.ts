@@ -1,7 +1,7 @@
 /**
  * Running a TypeScript handler file without a resident loader: esbuild compiles it once, together
  * with the local files it imports (packages stay imports, resolved by Node as usual), into a
- * temporary file next to it with an inline source map; that file is imported and deleted. Stack
+ * temporary file next to it with an inline source map, to be imported and deleted. Stack
  * traces then point at `bot.ts:LINE:COL`, never at a `data:` URL, and no loader thread or compiler
  * process stays behind.
  *
@@ -26,8 +26,10 @@ type BuildOutcome =
   | { code?: undefined; problems: Message[]; compilerMissing?: undefined }
   | { code?: undefined; problems?: undefined; compilerMissing: Error }
 
-/** The imported handler module, or why esbuild cannot run on this machine. */
-export type CompiledImport = { module: Record<string, unknown>; compilerMissing?: undefined } | { module?: undefined; compilerMissing: Error }
+/** The compiled handler file to import (then remove), or why esbuild cannot run on this machine. */
+export type CompiledHandler =
+  | { url: string; remove: () => void; compilerMissing?: undefined }
+  | { url?: undefined; remove?: undefined; compilerMissing: Error }
 
 /**
  * Bare imports stay imports when Node itself resolves them, even where a tsconfig `paths` entry maps
@@ -120,18 +122,19 @@ function describe(problems: Message[]): string {
 }
 
 /**
- * Compiles the TypeScript handler at `path` (absolute) and imports it, as Node would run it under
- * `system`: an ES module; CommonJS (where top-level await and `import.meta` are refused with a hint
- * to use `.mts` or `"type": "module"`); or, for `'detect'`, CommonJS unless the file needs ES-module
- * syntax. `file` is the name the user gave, for messages; `cwd` is what it is relative to.
+ * Compiles the TypeScript handler at `path` (absolute) as Node would run it under `system`: an ES
+ * module; CommonJS (where top-level await and `import.meta` are refused with a hint to use `.mts`
+ * or `"type": "module"`); or, for `'detect'`, CommonJS unless the file needs ES-module syntax.
+ * Writes the result next to the source and turns on Node's source-map support, so that errors the
+ * handler throws carry its own positions. `file` is the name the user gave, for messages; `cwd` is
+ * what it is relative to.
  *
- * Turns on Node's source-map support, so that errors thrown by the handler carry its own positions.
- *
- * @returns the module, or `compilerMissing` when esbuild cannot run on this machine.
+ * @returns the URL to import and a function that deletes the file (call it once imported), or
+ * `compilerMissing` when esbuild cannot run on this machine.
  * @throws {WxMpError} `INVALID_CONFIG` when the file does not compile, or the compiled file cannot be
- * written next to it. Errors thrown while the handler module runs are passed through.
+ * written next to it.
  */
-export async function importCompiledHandler(path: string, file: string, system: ModuleSystem, cwd: string): Promise<CompiledImport> {
+export async function compileHandler(path: string, file: string, system: ModuleSystem, cwd: string): Promise<CompiledHandler> {
   let format: Format = system === 'module' ? 'esm' : 'cjs'
   let outcome = await build(path, format, cwd)
   const esmOnly = outcome.problems && esmOnlySyntax(outcome.problems)
@@ -156,9 +159,5 @@ export async function importCompiledHandler(path: string, file: string, system: 
     )
   }
   enableSourceMaps()
-  try {
-    return { module: (await import(pathToFileURL(compiled).href)) as Record<string, unknown> }
-  } finally {
-    rmSync(compiled, { force: true })
-  }
+  return { url: pathToFileURL(compiled).href, remove: () => rmSync(compiled, { force: true }) }
 }

@@ -15,8 +15,8 @@
  */
 import { pathToFileURL } from 'node:url'
 import { WxMpError } from '../core/errors.js'
-import { importCompiledHandler } from './compile-handler.js'
-import { moduleSystemOf } from './module-system.js'
+import { compileHandler } from './compile-handler.js'
+import { esmSyntaxHint, moduleSystemOf } from './module-system.js'
 
 const typescript = new Set(['.ts', '.mts', '.cts'])
 
@@ -27,19 +27,47 @@ export function nodeStripsTypes(): boolean {
 }
 
 /**
+ * Whether `err` is Node refusing `import`/`export` in the handler file itself because it runs as
+ * CommonJS (a `.js` file in a `"type": "commonjs"` project, or a `.cjs` file).
+ */
+function usesEsmSyntaxInCommonJs(err: unknown, path: string): boolean {
+  if (!(err instanceof SyntaxError) || moduleSystemOf(path) !== 'commonjs') return false
+  const where = (err.stack ?? '').split('\n', 1)[0] ?? ''
+  const inHandler = where.startsWith(`${path}:`) || where.startsWith(`${pathToFileURL(path).href}:`)
+  return inHandler && /Unexpected token 'export'|Cannot use import statement outside a module/.test(err.message)
+}
+
+/** Imports (and so runs) a module; what it throws becomes a load error with its stack and a hint. */
+async function run(url: string, path: string, file: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(url)) as Record<string, unknown>
+  } catch (cause) {
+    const detail = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)
+    const hint = usesEsmSyntaxInCommonJs(cause, path) ? `\n${esmSyntaxHint(file, 'import/export')}` : ''
+    throw new WxMpError('INVALID_CONFIG', `Could not load the handler file ${file}:\n${detail}${hint}`, { cause })
+  }
+}
+
+/**
  * Imports the handler file at `path` (absolute; `file` is the name the user gave, relative to `cwd`)
- * and returns its module namespace. Errors thrown while the module runs are passed through.
+ * and returns its module namespace.
  *
- * @throws {WxMpError} `INVALID_CONFIG` when a TypeScript file does not compile, or cannot be run
- * on this machine.
+ * @throws {WxMpError} `INVALID_CONFIG` when the file does not compile, cannot be run on this
+ * machine, or throws while it loads (the message holds its stack, at the file's own positions).
  */
 export async function importHandlerModule(path: string, file: string, cwd: string): Promise<Record<string, unknown>> {
   const ext = path.slice(path.lastIndexOf('.'))
-  if (!typescript.has(ext)) return (await import(pathToFileURL(path).href)) as Record<string, unknown>
+  if (!typescript.has(ext)) return run(pathToFileURL(path).href, path, file)
   const system = moduleSystemOf(path)
-  const compiled = await importCompiledHandler(path, file, system, cwd)
-  if (compiled.module) return compiled.module
-  if (system === 'module' && nodeStripsTypes()) return (await import(pathToFileURL(path).href)) as Record<string, unknown>
+  const compiled = await compileHandler(path, file, system, cwd)
+  if (compiled.url !== undefined) {
+    try {
+      return await run(compiled.url, path, file)
+    } finally {
+      compiled.remove()
+    }
+  }
+  if (system === 'module' && nodeStripsTypes()) return run(pathToFileURL(path).href, path, file)
   throw new WxMpError(
     'INVALID_CONFIG',
     `Cannot run the TypeScript file ${file}: the esbuild compiler does not run here (${compiled.compilerMissing.message.split('\n', 1)[0]}). ` +

@@ -9,11 +9,9 @@
  */
 import { existsSync } from 'node:fs'
 import { extname, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { isWxMpError, WxMpError } from '../core/errors.js'
+import { WxMpError } from '../core/errors.js'
 import type { Handlers, LateReplyHandler } from '../server/handlers.js'
 import { importHandlerModule } from './import-handler.js'
-import { esmSyntaxHint, moduleSystemOf } from './module-system.js'
 
 /** What a handler file may export: the callbacks, and optionally a `lateReply` delivery. */
 export type HandlerModule = Handlers & { lateReply?: LateReplyHandler }
@@ -32,21 +30,11 @@ function pickHandlers(source: unknown): HandlerModule | undefined {
 }
 
 /**
- * Whether `err` is Node refusing `import`/`export` in the handler file itself because it runs as
- * CommonJS (a `.js` file in a `"type": "commonjs"` project, or a `.cjs` file).
- */
-function usesEsmSyntaxInCommonJs(err: unknown, path: string): boolean {
-  if (!(err instanceof SyntaxError) || moduleSystemOf(path) !== 'commonjs') return false
-  const where = (err.stack ?? '').split('\n', 1)[0] ?? ''
-  const inHandler = where.startsWith(`${path}:`) || where.startsWith(`${pathToFileURL(path).href}:`)
-  return inHandler && /Unexpected token 'export'|Cannot use import statement outside a module/.test(err.message)
-}
-
-/**
  * Imports a handler file and returns its callbacks.
  *
  * @throws {WxMpError} `INVALID_CONFIG` when the file is missing, has an unsupported extension,
- * exports no callback, or exports a callback that is not a function.
+ * does not compile, throws while it loads, exports no callback, or exports a callback that is not
+ * a function.
  */
 export async function loadHandlers(file: string, cwd: string = process.cwd()): Promise<HandlerModule> {
   const path = resolve(cwd, file)
@@ -57,15 +45,7 @@ export async function loadHandlers(file: string, cwd: string = process.cwd()): P
   if (!extensions.has(ext)) {
     throw new WxMpError('INVALID_CONFIG', `Unsupported handler file extension "${ext}": use .ts, .mts, .cts, .js, .mjs or .cjs.`)
   }
-  let mod: Record<string, unknown>
-  try {
-    mod = await importHandlerModule(path, file, cwd)
-  } catch (cause) {
-    if (isWxMpError(cause)) throw cause
-    const detail = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)
-    const hint = usesEsmSyntaxInCommonJs(cause, path) ? `\n${esmSyntaxHint(file, 'import/export')}` : ''
-    throw new WxMpError('INVALID_CONFIG', `Could not load the handler file ${file}:\n${detail}${hint}`, { cause })
-  }
+  const mod = await importHandlerModule(path, file, cwd)
   // Named exports first; then a default export object (or a CommonJS module.exports seen as default,
   // possibly itself wrapping an ES module's default).
   const defaultExport = mod['default'] as Record<string, unknown> | undefined
