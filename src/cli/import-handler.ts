@@ -71,7 +71,8 @@ export async function importHandlerModule(path: string, file: string, cwd: strin
   throw new WxMpError(
     'INVALID_CONFIG',
     `Cannot run the TypeScript file ${file}: the esbuild compiler does not run here (${compiled.compilerMissing.message.split('\n', 1)[0]}). ` +
-      'Reinstall without leaving out optional dependencies (`npm ci`, not `--omit=optional`), or compile the handler to .js/.mjs.',
+      'Reinstall without leaving out optional dependencies (`npm ci`, not `--omit=optional`), compile the handler to .js/.mjs, ' +
+      'or on Node 22.18 or newer make it an ES module (.mts, or "type": "module" in package.json), which Node runs itself.',
     { cause: compiled.compilerMissing },
   )
 }

@@ -43,7 +43,7 @@ interface Outcome {
 }
 
 /** Loads `file` in `dir` in a child process and calls its onMessage with a text message. */
-async function load(dir: string, file: string): Promise<Outcome> {
+async function load(dir: string, file: string, env: Record<string, string> = {}): Promise<Outcome> {
   const script = [
     `import { readdirSync } from 'node:fs'`,
     `import { loadHandlers } from ${JSON.stringify(loader)}`,
@@ -55,7 +55,7 @@ async function load(dir: string, file: string): Promise<Outcome> {
     `out.files = readdirSync(${JSON.stringify(dir)}).sort()`,
     'process.stdout.write(JSON.stringify(out))',
   ].join('\n')
-  const { stdout } = await run(...userNode(['--input-type=module', '-e', script]), { cwd: dir })
+  const { stdout } = await run(...userNode(['--input-type=module', '-e', script], env), { cwd: dir })
   return JSON.parse(stdout) as Outcome
 }
 
@@ -126,6 +126,18 @@ t.test('a commonjs project keeps CommonJS semantics in bot.ts: require, __dirnam
   })
   const outcome = await load(dir, 'bot.ts')
   t.match(outcome.reply, /^hi from wx-commonjs-/)
+})
+
+t.test('where esbuild cannot run, Node 22.18+ runs an ES-module handler itself; elsewhere a clear error', async (t) => {
+  // esbuild's documented override of its binary: one that exits at once, as a broken install would.
+  const broken = { ESBUILD_BINARY_PATH: '/bin/false' }
+  const source = "export const onMessage = (msg: { content: string }): string => `native:${msg.content}`\n"
+  const nodeStrips = ['strip', 'transform'].includes(String((process.features as { typescript?: unknown }).typescript))
+  const esm = await load(project('module', { 'bot.ts': source }), 'bot.ts', broken)
+  if (nodeStrips) t.equal(esm.reply, 'native:hi', `Node ${process.version} strips the types`)
+  else t.match(esm.loadError, /^Cannot run the TypeScript file bot\.ts: the esbuild compiler does not run here \(.+\)\. Reinstall .* or on Node 22\.18 or newer make it an ES module/)
+  const cjs = await load(project('commonjs', { 'bot.ts': source }), 'bot.ts', broken)
+  t.match(cjs.loadError, /^Cannot run the TypeScript file bot\.ts: the esbuild compiler does not run here/, 'Node would refuse export in a CommonJS file')
 })
 
 async function rejects(t: Test, dir: string, file: string, pattern: RegExp): Promise<void> {
