@@ -6,9 +6,9 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { computeSignature } from '../../src/index.js'
@@ -28,7 +28,10 @@ const kinds = {
 function project(kind: keyof typeof kinds, files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), `wx-${kind}-`))
   writeFileSync(join(dir, 'package.json'), kinds[kind])
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true })
+    writeFileSync(join(dir, name), text)
+  }
   return dir
 }
 
@@ -116,6 +119,18 @@ for (const kind of ['commonjs', 'module'] as const) {
   })
 }
 
+t.test('installed packages stay imports even where tsconfig paths maps their name; other aliases are followed', async (t) => {
+  const dir = project('module', {
+    'tsconfig.json': '{ "compilerOptions": { "paths": { "greeting": ["./greeting-source.ts"], "@lib/*": ["./lib/*"] } } }',
+    'greeting-source.ts': "export const source: string = 'the tsconfig copy'\n",
+    'node_modules/greeting/package.json': '{ "name": "greeting", "version": "1.0.0", "type": "module", "exports": "./index.js" }',
+    'node_modules/greeting/index.js': "export const source = 'the installed package'\n",
+    'lib/shout.ts': 'export const shout = (s: string): string => s.toUpperCase()\n',
+    'bot.ts': "import { source } from 'greeting'\nimport { shout } from '@lib/shout'\nexport const onMessage = (): string => shout(source)\n",
+  })
+  t.equal((await load(dir, 'bot.ts')).reply, 'THE INSTALLED PACKAGE', 'the one Node loads, shared with the rest of the process')
+})
+
 t.test('a commonjs project keeps CommonJS semantics in bot.ts: require, __dirname, module.exports', async (t) => {
   const dir = project('commonjs', {
     'bot.ts': [
@@ -174,7 +189,7 @@ t.test('export in a .js or .cjs file of a CommonJS project: Node\'s SyntaxError 
     'bot.js',
     /SyntaxError: Unexpected token 'export'[\s\S]*\nbot\.js runs as CommonJS \(package\.json does not say "type": "module"\), where import and export are not allowed: rename it to bot\.mjs, or add "type": "module" to package\.json\.$/,
   )
-  await rejects(t, project('commonjs', { 'bot.cjs': "import { join } from 'node:path'\nexports.onMessage = () => join('a')\n" }), 'bot.cjs', /Cannot use import statement outside a module[\s\S]*rename it to bot\.mjs\.$/)
+  await rejects(t, project('commonjs', { 'bot.cjs': "import { dirname, join } from 'node:path'\nexports.onMessage = () => join('a')\n" }), 'bot.cjs', /Cannot use import statement outside a module[\s\S]*rename it to bot\.mjs\.$/)
 })
 
 t.test('the CLI logs a handler error in a commonjs project with bot.ts:LINE:COL, in one short line', async (t) => {
