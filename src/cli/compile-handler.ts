@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { rmSync, writeFileSync } from 'node:fs'
 import nodeModule, { createRequire, isBuiltin } from 'node:module'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Message, Plugin } from 'esbuild'
 import { WxMpError } from '../core/errors.js'
@@ -69,7 +69,7 @@ async function build(path: string, format: Format, cwd: string): Promise<BuildOu
   try {
     const result = await esbuild.build({
       entryPoints: [path],
-      absWorkingDir: cwd,
+      absWorkingDir: resolve(cwd),
       bundle: true,
       packages: 'external',
       plugins: [packagesStayImports],
