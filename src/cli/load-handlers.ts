@@ -1,22 +1,23 @@
 /**
  * Loading a bot's handler file (callbacks, and optionally `lateReply`): `.ts`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`, in ESM and CommonJS
  * projects, with named exports (`export const onMessage = …`) or a default export object holding
- * the callbacks.
+ * the callbacks. The file runs in the CLI's own process, with no loader thread; errors it throws
+ * point at its own lines (`bot.ts:12:5`), and ES-module syntax in a file that runs as CommonJS gets
+ * a hint to rename it or set `"type": "module"`.
  *
  * @module
  */
 import { existsSync } from 'node:fs'
 import { extname, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { WxMpError } from '../core/errors.js'
 import type { Handlers, LateReplyHandler } from '../server/handlers.js'
+import { importHandlerModule } from './import-handler.js'
 
 /** What a handler file may export: the callbacks, and optionally a `lateReply` delivery. */
 export type HandlerModule = Handlers & { lateReply?: LateReplyHandler }
 
 const handlerNames = ['onMessage', 'onSubscribe', 'onEvent', 'onError', 'lateReply'] as const
 const extensions = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'])
-const typescript = new Set(['.ts', '.mts', '.cts'])
 
 function pickHandlers(source: unknown): HandlerModule | undefined {
   if (source === null || (typeof source !== 'object' && typeof source !== 'function')) return undefined
@@ -32,7 +33,8 @@ function pickHandlers(source: unknown): HandlerModule | undefined {
  * Imports a handler file and returns its callbacks.
  *
  * @throws {WxMpError} `INVALID_CONFIG` when the file is missing, has an unsupported extension,
- * exports no callback, or exports a callback that is not a function.
+ * does not compile, throws while it loads, exports no callback, or exports a callback that is not
+ * a function.
  */
 export async function loadHandlers(file: string, cwd: string = process.cwd()): Promise<HandlerModule> {
   const path = resolve(cwd, file)
@@ -43,18 +45,7 @@ export async function loadHandlers(file: string, cwd: string = process.cwd()): P
   if (!extensions.has(ext)) {
     throw new WxMpError('INVALID_CONFIG', `Unsupported handler file extension "${ext}": use .ts, .mts, .cts, .js, .mjs or .cjs.`)
   }
-  let mod: Record<string, unknown>
-  try {
-    if (typescript.has(ext)) {
-      const { tsImport } = await import('tsx/esm/api')
-      mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>
-    } else {
-      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>
-    }
-  } catch (cause) {
-    const detail = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)
-    throw new WxMpError('INVALID_CONFIG', `Could not load the handler file ${file}:\n${detail}`, { cause })
-  }
+  const mod = await importHandlerModule(path, file, cwd)
   // Named exports first; then a default export object (or a CommonJS module.exports seen as default,
   // possibly itself wrapping an ES module's default).
   const defaultExport = mod['default'] as Record<string, unknown> | undefined

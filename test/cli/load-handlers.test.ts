@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { loadHandlers } from '../../src/cli/load-handlers.js'
 import { isWxMpError, parseMessage } from '../../src/index.js'
+import { userNode } from './user-node.js'
 
 const run = promisify(execFile)
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -29,8 +30,8 @@ t.test('a default export object in an .mjs file', async (t) => {
 })
 
 t.test('CommonJS projects ("type": "commonjs", what npm init -y writes), loaded as the CLI does', async (t) => {
-  // In a child process without this test runner's own TypeScript loader, from a fresh copy of the
-  // fixture (a path tsx has never cached): what a user's first `npx wx-mp-svr bot.ts` meets.
+  // In a child process without this test runner's hooks, from a fresh copy of the fixture:
+  // what a user's first `npx wx-mp-svr bot.ts` meets.
   const project = mkdtempSync(join(tmpdir(), 'wx-cjs-'))
   cpSync(join(fixtures, 'cjs'), project, { recursive: true })
   const loader = new URL('../../dist/cli/load-handlers.js', import.meta.url).href
@@ -42,7 +43,7 @@ t.test('CommonJS projects ("type": "commonjs", what npm init -y writes), loaded 
     "  console.log(file, await h.onMessage(msg, {}), typeof h.onSubscribe)",
     '}',
   ].join('\n')
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: project })
+  const { stdout } = await run(...userNode(['--input-type=module', '-e', script]), { cwd: project })
   t.equal(
     stdout,
     ['bot.ts cjs-ts:hi function', 'plain.js cjs-js:hi undefined', 'bot.cjs cjs-cjs:hi undefined', ''].join('\n'),

@@ -1,17 +1,19 @@
 /**
  * What a user installs: `npm pack` yields a tarball that installs into an empty CommonJS project
  * (what `npm init -y` writes), where `npx wx-mp-svr handler.ts` runs a TypeScript handler that
- * imports types and values from 'wx-mp-svr'.
+ * imports types and values from 'wx-mp-svr', and so does the production command without npm.
  */
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { computeSignature } from '../../src/index.js'
+import { userCommand } from './user-node.js'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -72,4 +74,43 @@ t.test('npm pack → install into an empty folder → npx wx-mp-svr handler.ts',
   t.match(await res.text(), /<Content><!\[CDATA\[HELLO\]\]><\/Content>/, 'the installed package runs the TypeScript handler')
   signalGroup('SIGTERM')
   await once(child, 'exit')
+
+  // The production command: no npm, no loader thread, no compiler left running; the PID a service
+  // manager knows is the bot, and signalling it alone stops the bot and frees its port.
+  for (const [name, command] of [
+    ['node_modules/.bin/wx-mp-svr', [join(dir, 'node_modules', '.bin', 'wx-mp-svr')]],
+    ['node node_modules/wx-mp-svr/bin/wx-mp-svr.js', [process.execPath, join(dir, 'node_modules', 'wx-mp-svr', 'bin', 'wx-mp-svr.js')]],
+  ] as const) {
+    await t.test(`${name} handler.ts: one process`, async (t) => {
+      const [cmd, args] = userCommand(command[0]!, [...command.slice(1), 'handler.ts', '--port', '0'], { WX_MP_TOKEN: 'packtoken', NODE_ENV: 'production', LOG_LEVEL: 'warn' })
+      const bot = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+      t.teardown(() => {
+        if (bot.exitCode === null) bot.kill('SIGKILL')
+      })
+      let out = ''
+      bot.stdout.on('data', (d: Buffer) => (out += d))
+      bot.stderr.on('data', (d: Buffer) => (out += d))
+      let port: string | undefined
+      while (!port) {
+        port = /listening on http:\/\/127\.0\.0\.1:(\d+)\/wx/.exec(out)?.[1]
+        if (bot.exitCode !== null) throw new Error(`the bot exited: ${out}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
+      const children = await run('ps', ['-o', 'pid=,args=', '--ppid', String(bot.pid)]).then(
+        ({ stdout }) => stdout.trim(),
+        () => '', // ps exits 1 when it lists nothing
+      )
+      t.equal(children, '', 'no child process')
+      const status = readFileSync(`/proc/${bot.pid}/status`, 'utf8')
+      t.match(status, /^Name:\s+(node|MainThread)$/m, 'env replaced itself with node: the PID is the bot')
+      bot.kill('SIGTERM')
+      const [code] = await once(bot, 'exit')
+      t.equal(code, 0, 'SIGTERM to that PID stops the bot')
+      const server = createServer()
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(Number(port), '127.0.0.1', resolve))
+      t.pass('its port is free')
+      server.close()
+    })
+  }
 })
