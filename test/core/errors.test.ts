@@ -1,5 +1,5 @@
 import t from 'tap'
-import { WxMpError, isWxMpError, WxMpCrypto, parseMessage, parseXmlDocument, renderReply, type WxMpErrorCode } from '../../src/index.js'
+import { WxMpError, isWxMpError, WxMpCrypto, parseMessage, parseXmlDocument, renderReply, writeMessage, type WxMpErrorCode } from '../../src/index.js'
 import { envelope, thrown } from './helpers.js'
 
 const KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
@@ -19,6 +19,7 @@ const triggers: Record<WxMpErrorCode, () => unknown> = {
   DOCTYPE_FORBIDDEN: () => parseMessage('<!DOCTYPE x [<!ENTITY a "b">]><xml><MsgType>text</MsgType></xml>'),
   INVALID_REPLY: () => renderReply({ msgType: 'sticker' } as never, to),
   INVALID_CONFIG: () => new WxMpCrypto({ token: '', aesKey: KEY, appId: 'wx1' }),
+  INVALID_MESSAGE: () => writeMessage({ ...to, createTime: 1, msgType: 'text', content: 42 } as never),
 }
 
 const officialCodes: Partial<Record<WxMpErrorCode, number>> = {
