@@ -320,7 +320,15 @@ export class WxMpCrypto {
   sealPush(xml: string, options: SealPushOptions): SealedPush {
     if (typeof xml !== 'string') throw new WxMpError('MALFORMED_XML', 'sealPush needs the plaintext push as a string.')
     const { timestamp, nonce, mode = 'safe', random } = options
-    const openid = options.openid ?? readElementText(xml, 'FromUserName')
+    // The plaintext's own header, read by the real parser (CDATA split around "]]>" included);
+    // a JSON plaintext (the official worked example) has none: pass toUserName/openid then.
+    const needsHeader = options.openid === undefined || (mode === 'safe' && options.toUserName === undefined)
+    const header = needsHeader && xml.trimStart().startsWith('<') ? parseXmlDocument(xml) : undefined
+    const headerText = (tag: string): string | undefined => {
+      const value = header?.[tag]
+      return typeof value === 'string' ? value : undefined
+    }
+    const openid = options.openid ?? headerText('FromUserName')
     const encrypt = this.encrypt(xml, random)
     const query = signPushQuery(this.#token, { timestamp, nonce, ...(openid === undefined ? {} : { openid }) })
     query.encrypt_type = 'aes'
@@ -331,7 +339,7 @@ export class WxMpCrypto {
       if (!end.endsWith('</xml>')) throw new WxMpError('MALFORMED_XML', 'A compat-mode push is an <xml> document: its plaintext elements and <Encrypt> share the root.')
       body = end.slice(0, -'</xml>'.length) + new XmlBuilder().add('Encrypt', encrypt).toString() + '</xml>'
     } else if (mode === 'safe') {
-      const toUserName = options.toUserName ?? readElementText(xml, 'ToUserName')
+      const toUserName = options.toUserName ?? headerText('ToUserName')
       if (toUserName === undefined) throw new WxMpError('MALFORMED_XML', 'The push has no <ToUserName> for the safe-mode envelope: pass toUserName.')
       body = new XmlBuilder().add('ToUserName', toUserName).add('Encrypt', encrypt).toDocument()
     } else {

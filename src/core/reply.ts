@@ -328,7 +328,7 @@ export function parseReply(xml: string): ParsedReply {
   const head: Record<string, string> = {}
   for (const tag of ['ToUserName', 'FromUserName', 'CreateTime', 'MsgType']) {
     const value = readText(root[tag], tag)
-    if (value === undefined || value === '') throw malformed(`The reply lacks <${tag}>.`)
+    if (value === undefined || (value === '' && (tag === 'CreateTime' || tag === 'MsgType'))) throw malformed(`The reply lacks <${tag}>.`)
     head[tag] = value
   }
   const createTime = head['CreateTime']!.trim()

@@ -97,7 +97,10 @@ function addField(xml: XmlBuilder, spec: FieldSpec, value: unknown, raw: XmlElem
       return
     }
     case 'integer':
-      if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(`${path} must be an integer, got ${String(value)}.`)
+      // The reader takes up to 15 digits (a count or a time in seconds never needs more).
+      if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) >= 1e15) {
+        throw invalid(`${path} must be an integer of at most 15 digits, got ${String(value)}.`)
+      }
       xml.add(spec.tag, value)
       return
     case 'group': {
