@@ -337,14 +337,37 @@ export function parseReply(xml: string): ParsedReply {
   if (!replyTypes.has(msgType)) {
     throw malformed(`Unknown reply MsgType "${msgType.slice(0, 64)}": WeChat accepts text, image, voice, video, music, news or transfer_customer_service.`)
   }
+  if (msgType === 'news') {
+    const items = articleItems(root)
+    const count = readText(root['ArticleCount'], 'ArticleCount')?.trim()
+    if (items.length > 0 && count !== String(items.length)) {
+      throw malformed(`The news reply's ArticleCount is ${JSON.stringify(count ?? null)} but it holds ${items.length} <item>s.`)
+    }
+  }
+  const reply = readReplyBody(root, msgType as ReplyType)
+  return { toUserName: head['ToUserName']!, fromUserName: head['FromUserName']!, createTime: Number(createTime), reply }
+}
+
+/** The `<Articles><item>` elements of a news reply (an array, possibly empty). */
+export function articleItems(root: XmlElement): XmlNode[] {
+  const node = childElement(root['Articles'])?.['item']
+  return node === undefined ? [] : Array.isArray(node) ? node : [node]
+}
+
+/**
+ * Reads the kind-specific elements of a reply document whose `MsgType` is `msgType` (everything
+ * after the header), by the same table {@link renderReply} writes with. {@link parseReply} checks
+ * the header first; the emulator's judge, which reports header problems its own way, calls this
+ * directly.
+ *
+ * @throws {WxMpError} `MALFORMED_XML` when an element the kind needs is missing or empty (a news
+ * reply without articles included).
+ */
+export function readReplyBody(root: XmlElement, msgType: ReplyType): ReplyMessage {
   const reply: Record<string, unknown> = { msgType }
   if (msgType === 'news') {
-    const articles = childElement(root['Articles'])
-    const node = articles?.['item']
-    const items = node === undefined ? [] : Array.isArray(node) ? node : [node]
+    const items = articleItems(root)
     if (items.length === 0) throw malformed('The news reply has no <Articles><item>.')
-    const count = readText(root['ArticleCount'], 'ArticleCount')?.trim()
-    if (count !== String(items.length)) throw malformed(`The news reply's ArticleCount is ${JSON.stringify(count ?? null)} but it holds ${items.length} <item>s.`)
     reply['articles'] = items.map((item, i) => {
       const article: Record<string, unknown> = {}
       const element = childElement(item)
@@ -353,12 +376,13 @@ export function parseReply(xml: string): ParsedReply {
       return article
     })
   } else {
-    const layout = replyLayout[msgType as Exclude<ReplyType, 'news'>]
+    const layout = replyLayout[msgType]
+    if (layout === undefined) throw malformed(`Unknown reply MsgType ${JSON.stringify(msgType)}.`)
     const holder = layout.wrapper === undefined ? root : childElement(root[layout.wrapper])
     if (layout.wrapper !== undefined && holder === undefined && root[layout.wrapper] !== undefined) {
       throw malformed(`<${layout.wrapper}> must hold child elements.`)
     }
     readReplyFields(holder, layout.fields, reply, layout.wrapper ?? '')
   }
-  return { toUserName: head['ToUserName']!, fromUserName: head['FromUserName']!, createTime: Number(createTime), reply: reply as unknown as ReplyMessage }
+  return reply as unknown as ReplyMessage
 }
