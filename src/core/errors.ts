@@ -66,9 +66,6 @@ const officialCodes: Partial<Record<WxMpErrorCode, number>> = {
  *   if (isWxMpError(err) && err.code === 'APPID_MISMATCH') { ... }
  * }
  * ```
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
 export class WxMpError extends Error {
   override readonly name = 'WxMpError' as const

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { catalogue } from '../core/index.js'
 import type { PushInput } from './push.js'
 
 /**
@@ -40,6 +41,7 @@ export const chatHelp = [
   '  /video              send a video',
   '  /loc LAT,LNG[,LABEL]  send a location',
   '  /link URL           share a link',
+  '  /event NAME [TAG=VALUE …]  any event (kf_create_session, MASSSENDJOBFINISH, …) with its elements',
   '  //text              send a text that starts with /',
   '  /help, /quit',
 ].join('\n')
@@ -111,6 +113,21 @@ export function parseChatLine(line: string): ChatLine {
     }
     case 'link':
       return arg ? { kind: 'push', push: { msgType: 'link', url: arg } } : needs('the URL')
+    case 'event': {
+      const [name, ...pairs] = arg.split(/\s+/).filter((w) => w !== '')
+      if (name === undefined) return needs('the event NAME')
+      const extra: Record<string, string> = {}
+      for (const pair of pairs) {
+        const at = pair.indexOf('=')
+        if (at <= 0) return needs(`TAG=VALUE pairs after the name (got ${JSON.stringify(pair)})`)
+        extra[pair.slice(0, at)] = pair.slice(at + 1)
+      }
+      // A catalogue event gets its defaults and the pairs set its fields; any other name is sent as is.
+      const push: PushInput = Object.hasOwn(catalogue.events, name)
+        ? ({ msgType: 'event', event: name, extra } as PushInput)
+        : { custom: true, msgType: 'event', event: name, elements: extra }
+      return { kind: 'push', push }
+    }
     default:
       return { kind: 'error', message: `Unknown command /${command}. Type /help for the commands, or //text to send a text starting with /.` }
   }

@@ -36,6 +36,7 @@ export type {
   PicsInput,
   LocationSelectInput,
   TemplateSendJobFinishInput,
+  CatalogueEventInput,
   CustomPushInput,
 } from './push.js'
 export { parseChatLine, parseLatLng, chatHelp, type ChatLine } from './chat-line.js'

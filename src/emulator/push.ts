@@ -424,11 +424,13 @@ const catalogueEventDefaults: { [E in OtherEvent]: () => Record<string, unknown>
 const overrideNames = new Set(['msgType', 'event', 'fromUserName', 'toUserName', 'createTime', 'extra', 'custom', 'elements'])
 
 /**
- * Puts `extra` elements on a known kind: an element the catalogue has a top-level text field for
- * (`KfAccount`, `MsgID`) sets that field; any other element is written after them as it is.
+ * Splits `extra` elements for a known kind: an element the catalogue has a top-level text field
+ * for (`KfAccount`, `EventKey`, `MsgID`) sets that field (over the input's own value); any other
+ * element goes to `raw`, written after the kind's elements as it is.
  */
-function applyExtra(fields: Record<string, unknown>, table: FieldTable, extra: PushOverrides['extra']): XmlElement | undefined {
-  if (extra === undefined) return undefined
+function splitExtra(table: FieldTable, extra: PushOverrides['extra']): { fields: Record<string, string>; raw?: XmlElement } {
+  if (extra === undefined) return { fields: {} }
+  const fields: Record<string, string> = {}
   const raw: XmlElement = {}
   for (const [tag, value] of Object.entries(extra)) {
     const name = Object.keys(table).find((n) => {
@@ -438,7 +440,7 @@ function applyExtra(fields: Record<string, unknown>, table: FieldTable, extra: P
     if (name !== undefined) fields[name] = String(value)
     else raw[tag] = String(value)
   }
-  return raw
+  return { fields, raw }
 }
 
 /**
@@ -475,19 +477,20 @@ export function buildPush(input: PushInput, defaults: PushDefaults): BuiltPush {
     if (!Object.hasOwn(tables, kind)) {
       throw new WxMpError('INVALID_CONFIG', `Unknown ${isEvent ? 'event' : 'msgType'} ${JSON.stringify(kind)}: send it as { custom: true, … } with its elements.`)
     }
+    const extra = splitExtra(tables[kind]!, typed.extra)
+    const given = { ...typed, ...extra.fields } as typeof typed
     let fields: Record<string, unknown>
     if (Object.hasOwn(catalogueEventDefaults, kind)) {
       fields = catalogueEventDefaults[kind as OtherEvent]()
-      for (const [name, value] of Object.entries(typed)) if (!overrideNames.has(name) && value !== undefined) fields[name] = value
+      for (const [name, value] of Object.entries(given)) if (!overrideNames.has(name) && value !== undefined) fields[name] = value
     } else {
-      fields = kindFields(typed as Friendly)
+      fields = { ...kindFields(given as Friendly), ...extra.fields }
       if (!isEvent) {
-        msgId = requireMsgId((typed as TextInput).msgId ?? randomMsgId())
+        msgId = requireMsgId((given as TextInput).msgId ?? randomMsgId())
         fields['msgId'] = msgId
       }
     }
-    const raw = applyExtra(fields, tables[kind]!, typed.extra)
-    if (!isEvent && typeof fields['msgId'] === 'string') msgId = fields['msgId']
+    const raw = extra.raw
     message = { ...header, ...fields, msgType: typed.msgType, ...(isEvent ? { event: kind } : {}), ...(raw ? { raw } : {}) } as MessageToWrite
   }
   const event = typed.msgType === 'event' ? (typed as EventInput | CustomPushInput).event : undefined
