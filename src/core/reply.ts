@@ -181,7 +181,8 @@ const articleFields: readonly ReplyField[] = [
   { name: 'url', tag: 'Url', required: false },
 ]
 
-const replyTypes: ReadonlySet<string> = new Set<ReplyType>([...(Object.keys(replyLayout) as ReplyType[]), 'news'])
+/** The `MsgType`s a passive reply can have, from the reply table. */
+export const replyTypes: ReadonlySet<string> = new Set<ReplyType>([...(Object.keys(replyLayout) as ReplyType[]), 'news'])
 
 /** Adds the fields of `value` to `xml`, checking each: required ones non-empty strings, optional ones strings when given. */
 function addReplyFields(xml: XmlBuilder, fields: readonly ReplyField[], value: Record<string, unknown>, what: string): void {

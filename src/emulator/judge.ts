@@ -29,7 +29,7 @@ import {
   type XmlElement,
   type XmlNode,
 } from '../core/index.js'
-import { articleItems, readReplyBody } from '../core/reply.js'
+import { articleItems, readReplyBody, replyTypes } from '../core/reply.js'
 import type { EmulatorMode } from './envelope.js'
 import { problem, type Problem } from './problems.js'
 import type { BuiltPush } from './push.js'
@@ -59,15 +59,7 @@ export interface Verdict {
 /**
  * The reply `MsgType`s WeChat knows.
  */
-export const knownReplyTypes: ReadonlySet<string> = new Set([
-  'text',
-  'image',
-  'voice',
-  'video',
-  'music',
-  'news',
-  'transfer_customer_service',
-])
+export const knownReplyTypes: ReadonlySet<string> = replyTypes
 
 function textOf(node: XmlNode | XmlNode[] | undefined): string | undefined {
   const value = Array.isArray(node) ? node[0] : node
