@@ -22,7 +22,7 @@ import {
   type XmlNode,
 } from '../../src/index.js'
 
-const runs = { numRuns: 60 }
+const runs = { numRuns: 40 }
 
 // ---------------------------------------------------------------------------------------------
 // Values
