@@ -2,8 +2,8 @@
  * The little language of `wx-mp-svr chat`: a line is a text message from the user; a line
  * starting with `/` is another kind of push or a command.
  *
- * Official reference (the kinds of pushes):
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+ * The kinds of pushes and their official pages are listed in `push.ts` (the inputs) and in the
+ * core's catalogue (`messages.ts`).
  *
  * @module
  */
@@ -12,9 +12,6 @@ import type { PushInput } from './push.js'
 
 /**
  * What one line of chat input means.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export type ChatLine =
   | { kind: 'push'; push: PushInput }
@@ -25,9 +22,6 @@ export type ChatLine =
 
 /**
  * The help text of the chat commands.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export const chatHelp = [
   'Type a line to send it as a text message. Commands:',
@@ -49,9 +43,6 @@ export const chatHelp = [
 /**
  * Reads `LAT,LNG[,LABEL]` (as `--location` and `/loc` take it) into WeChat's `locationX`
  * (latitude), `locationY` (longitude) and `label`; `undefined` when it is not two numbers.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export function parseLatLng(arg: string): { locationX: string; locationY: string; label?: string } | undefined {
   const [lat, lng, ...label] = arg.split(',')
@@ -69,9 +60,6 @@ export function parseLatLng(arg: string): { locationX: string; locationY: string
  * ```ts
  * parseChatLine('/click MENU_HELP') // { kind: 'push', push: { msgType: 'event', event: 'CLICK', eventKey: 'MENU_HELP' } }
  * ```
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Custom_Menu_Push_Events.html
  */
 export function parseChatLine(line: string): ChatLine {
   if (line.trim() === '') return { kind: 'skip' }
