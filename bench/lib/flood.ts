@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
-import { computeSignature } from '../../src/core/signature.js'
+import { signPushQuery } from '../../src/core/signature.js'
 import { memoryMb, type Server } from './process.js'
 import { account, textMessageXml } from './pushes.js'
 
@@ -52,7 +52,7 @@ export async function flood(server: Server, options: FloodOptions): Promise<Floo
     if (now !== signedFor) {
       const nonce = String(100_000_000 + (now % 900_000_000))
       signedFor = now
-      signedQuery = `/wx?signature=${computeSignature(account.token, String(now), nonce)}&timestamp=${now}&nonce=${nonce}`
+      signedQuery = `/wx?${new URLSearchParams({ ...signPushQuery(account.token, { timestamp: now, nonce }) })}`
     }
     const i = n++
     const from = 'oFlood' + String(i % 9973).padStart(22, '0')

@@ -1,11 +1,12 @@
 /**
- * Pre-built pushes for the benchmark: correctly signed (and, in safe mode, encrypted) with the
- * project's own core, each with its own MsgId and nonce, so that dedup never short-circuits and no
- * cost is moved from the server into the load generator's measured window.
+ * Pre-built pushes for the benchmark: written, signed and (in safe mode) sealed by the project's
+ * own core (writeMessage, signPushQuery, WxMpCrypto.sealPush), each with its own MsgId and nonce,
+ * so that dedup never short-circuits and no cost is moved from the server into the load
+ * generator's measured window.
  */
-import { randomBytes } from 'node:crypto'
 import { WxMpCrypto } from '../../src/core/crypto.js'
-import { computeSignature } from '../../src/core/signature.js'
+import { signPushQuery } from '../../src/core/signature.js'
+import { writeMessage } from '../../src/core/write.js'
 
 /** The account the benchmark plays (any values of the right form work). */
 export const account = {
@@ -28,12 +29,7 @@ export interface Push {
 
 /** The plaintext XML of a text message, as WeChat sends it. */
 export function textMessageXml(fromUserName: string, createTime: number, content: string, msgId: string): string {
-  return (
-    `<xml><ToUserName><![CDATA[${account.toUserName}]]></ToUserName>` +
-    `<FromUserName><![CDATA[${fromUserName}]]></FromUserName>` +
-    `<CreateTime>${createTime}</CreateTime><MsgType><![CDATA[text]]></MsgType>` +
-    `<Content><![CDATA[${content}]]></Content><MsgId>${msgId}</MsgId></xml>`
-  )
+  return writeMessage({ toUserName: account.toUserName, fromUserName, createTime, msgType: 'text', content, msgId })
 }
 
 /** Users the pushes come from (WeChat openids are 28 characters). */
@@ -58,14 +54,9 @@ export function buildPushes(mode: PushMode, count: number, offset = 0, path = '/
     const fromUserName = openId(n)
     const content = `你好，公众号！这是第 ${n} 条消息 (hello #${n})`
     const xml = textMessageXml(fromUserName, Number(timestamp), content, String(msgIdBase + BigInt(n)))
-    const signature = computeSignature(account.token, timestamp, nonce)
-    let query = `signature=${signature}&timestamp=${timestamp}&nonce=${nonce}&openid=${fromUserName}`
-    let body = xml
-    if (crypto) {
-      const encrypt = crypto.encrypt(xml, randomBytes(16))
-      query += `&encrypt_type=aes&msg_signature=${crypto.sign(timestamp, nonce, encrypt)}`
-      body = `<xml><ToUserName><![CDATA[${account.toUserName}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`
-    }
+    const sealed = crypto ? crypto.sealPush(xml, { timestamp, nonce }) : { body: xml, query: signPushQuery(account.token, { timestamp, nonce, openid: fromUserName }) }
+    const query = new URLSearchParams({ ...sealed.query }).toString()
+    const body = sealed.body
     pushes[i] = { path: `${path}?${query}`, body, content, fromUserName }
   }
   return pushes

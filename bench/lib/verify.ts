@@ -4,7 +4,7 @@
  * mode.
  */
 import { WxMpCrypto } from '../../src/core/crypto.js'
-import { parseXmlDocument, readElementText } from '../../src/core/xml.js'
+import { parseReply } from '../../src/core/reply.js'
 import { account, type Push, type PushMode } from './pushes.js'
 
 async function post(url: string, push: Push): Promise<{ status: number; body: string }> {
@@ -27,19 +27,23 @@ export async function verifyReplies(url: string, mode: PushMode | 'ceiling', pus
     }
     let xml = body
     if (mode === 'safe') {
-      const encrypt = readElementText(body, 'Encrypt')
-      const signature = readElementText(body, 'MsgSignature')
-      const timestamp = readElementText(body, 'TimeStamp')
-      const nonce = readElementText(body, 'Nonce')
-      if (!encrypt || !signature || !timestamp || !nonce) fail('envelope incomplete')
-      if (!crypto.verify(signature!, timestamp!, nonce!, encrypt!)) fail('MsgSignature does not verify')
-      xml = crypto.decrypt(encrypt!)
+      try {
+        xml = crypto.openReply(body)
+      } catch (err) {
+        fail(`cannot open the envelope: ${(err as Error).message}`)
+      }
     }
-    const reply = parseXmlDocument(xml)
-    if (reply['ToUserName'] !== push.fromUserName) fail('ToUserName is not the sender')
-    if (reply['FromUserName'] !== account.toUserName) fail('FromUserName is not the account')
-    if (reply['MsgType'] !== 'text') fail('MsgType is not text')
-    if (reply['Content'] !== push.content) fail('Content is not the echo')
+    let parsed: ReturnType<typeof parseReply> | undefined
+    try {
+      parsed = parseReply(xml)
+    } catch (err) {
+      fail(`not a reply: ${(err as Error).message}`)
+    }
+    const { toUserName, fromUserName, reply } = parsed!
+    if (toUserName !== push.fromUserName) fail('ToUserName is not the sender')
+    if (fromUserName !== account.toUserName) fail('FromUserName is not the account')
+    if (reply.msgType !== 'text') fail('MsgType is not text')
+    if (reply.msgType === 'text' && reply.content !== push.content) fail('Content is not the echo')
   }
   return pushes.length
 }

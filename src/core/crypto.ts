@@ -12,8 +12,8 @@
  */
 import { createCipheriv, createDecipheriv, randomFillSync, timingSafeEqual } from 'node:crypto'
 import { WxMpError } from './errors.js'
-import { computeSignature, signatureMatches } from './signature.js'
-import { XmlBuilder, readElementText } from './xml.js'
+import { computeSignature, signPushQuery, signatureMatches, type PushQuery } from './signature.js'
+import { XmlBuilder, parseXmlDocument, readElementText } from './xml.js'
 
 /** Options of {@link WxMpCrypto}. */
 export interface WxMpCryptoOptions {
@@ -44,6 +44,38 @@ export interface EncryptReplyParams {
   nonce: string | number
   /** The 16-byte random prefix; injectable for known-answer tests. Defaults to 16 bytes from the CSPRNG. */
   random?: Buffer
+}
+
+/** Options of {@link WxMpCrypto.sealPush}. */
+export interface SealPushOptions {
+  /** Seconds since the epoch, as WeChat puts it on the URL. */
+  timestamp: string | number
+  nonce: string | number
+  /**
+   * `safe` (安全模式, default): the body is `<xml><ToUserName/><Encrypt/></xml>`; `compat`
+   * (兼容模式): the plaintext elements followed by `<Encrypt>`.
+   */
+  mode?: 'safe' | 'compat'
+  /** The 16-byte random prefix; injectable for known-answer tests. Defaults to 16 bytes from the CSPRNG. */
+  random?: Buffer
+  /** `ToUserName` of the safe-mode envelope; default: the plaintext's own `<ToUserName>`. */
+  toUserName?: string
+  /** The `openid` query parameter; default: the plaintext's `<FromUserName>` (absent when it has none). */
+  openid?: string
+}
+
+/** A push as WeChat sends it: the query parameters of the URL and the request body (`text/xml`). */
+export interface SealedPush {
+  body: string
+  query: PushQuery
+}
+
+/** Options of {@link WxMpCrypto.openReply}. */
+export interface OpenReplyOptions {
+  /** When given, the envelope's `<TimeStamp>` must be exactly this. */
+  timestamp?: string | number
+  /** When given, the envelope's `<Nonce>` must be exactly this. */
+  nonce?: string | number
 }
 
 interface AesKey {
@@ -108,8 +140,9 @@ function importAesKey(aesKey: unknown, label: string): AesKey {
  * const envelope = crypto.encryptMessage(replyXml, { timestamp, nonce })
  * ```
  *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
+ * It also speaks WeChat's side of the exchange, for emulators, tests and load generators:
+ * {@link WxMpCrypto.sealPush} (the inverse of `decryptMessage`) and {@link WxMpCrypto.openReply}
+ * (the inverse of `encryptMessage`).
  */
 export class WxMpCrypto {
   readonly #token: string
@@ -132,12 +165,7 @@ export class WxMpCrypto {
     ]
   }
 
-  /**
-   * The msg_signature of an encrypted message: `sha1(sort([token, timestamp, nonce, encrypt]).join(''))`.
-   *
-   * Official reference:
-   * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
-   */
+  /** The msg_signature of an encrypted message: `sha1(sort([token, timestamp, nonce, encrypt]).join(''))`. */
   sign(timestamp: string | number, nonce: string | number, encrypt: string): string {
     return computeSignature(this.#token, timestamp, nonce, encrypt)
   }
@@ -227,11 +255,10 @@ export class WxMpCrypto {
    * Authenticates and decrypts an encrypted push (safe or compatible mode): reads `<Encrypt>` from
    * the body without parsing the envelope, checks `msg_signature` over it, then decrypts.
    *
+   * The inverse of {@link WxMpCrypto.sealPush}.
+   *
    * @throws {WxMpError} `MALFORMED_XML` (no `<Encrypt>`), `DOCTYPE_FORBIDDEN`, `INVALID_SIGNATURE`,
    * then any error of {@link WxMpCrypto.decrypt}.
-   *
-   * Official reference:
-   * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
    */
   decryptMessage(body: string, params: EncryptedPushParams): string {
     const encrypt = this.readEncrypt(body)
@@ -257,10 +284,8 @@ export class WxMpCrypto {
 
   /**
    * Encrypts a reply and wraps it in WeChat's envelope
-   * `<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`.
-   *
-   * Official reference:
-   * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
+   * `<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`. The inverse of
+   * {@link WxMpCrypto.openReply}.
    */
   encryptMessage(xml: string, params: EncryptReplyParams): string {
     const { timestamp, nonce, random } = params
@@ -272,5 +297,101 @@ export class WxMpCrypto {
       .add('TimeStamp', /^\d+$/.test(ts) && ts.length < 16 ? Number(ts) : ts)
       .add('Nonce', String(nonce))
       .toDocument()
+  }
+
+  /**
+   * Seals a plaintext push the way WeChat sends it in safe or compatible mode: the query
+   * (`signature`, `timestamp`, `nonce`, `openid`, `encrypt_type=aes`, `msg_signature` over the
+   * Encrypt value) and the body (safe: `<xml><ToUserName/><Encrypt/></xml>`; compat: the plaintext
+   * elements followed by `<Encrypt>`). The inverse of {@link WxMpCrypto.decryptMessage}; with
+   * `random` fixed the result is byte-exact (the official worked example reproduces).
+   *
+   * For a plain-mode push, sign the query with {@link signPushQuery} and send the XML as it is.
+   *
+   * @throws {WxMpError} `MALFORMED_XML` when the safe envelope's ToUserName cannot be found (pass
+   * `toUserName`), or when a compat push is not an `<xml>` document.
+   *
+   * @example
+   * ```ts
+   * const { body, query } = crypto.sealPush(writeMessage(msg), { timestamp, nonce })
+   * await fetch(`${url}?${new URLSearchParams({ ...query })}`, { method: 'POST', body, headers: { 'content-type': 'text/xml' } })
+   * ```
+   */
+  sealPush(xml: string, options: SealPushOptions): SealedPush {
+    if (typeof xml !== 'string') throw new WxMpError('MALFORMED_XML', 'sealPush needs the plaintext push as a string.')
+    const { timestamp, nonce, mode = 'safe', random } = options
+    // The plaintext's own header, read by the real parser (CDATA split around "]]>" included);
+    // a JSON plaintext (the official worked example) has none: pass toUserName/openid then.
+    const needsHeader = options.openid === undefined || (mode === 'safe' && options.toUserName === undefined)
+    const header = needsHeader && xml.trimStart().startsWith('<') ? parseXmlDocument(xml) : undefined
+    const headerText = (tag: string): string | undefined => {
+      const value = header?.[tag]
+      return typeof value === 'string' ? value : undefined
+    }
+    const openid = options.openid ?? headerText('FromUserName')
+    const encrypt = this.encrypt(xml, random)
+    const query = signPushQuery(this.#token, { timestamp, nonce, ...(openid === undefined ? {} : { openid }) })
+    query.encrypt_type = 'aes'
+    query.msg_signature = this.sign(query.timestamp, query.nonce, encrypt)
+    let body: string
+    if (mode === 'compat') {
+      const end = xml.trimEnd()
+      if (!end.endsWith('</xml>')) throw new WxMpError('MALFORMED_XML', 'A compat-mode push is an <xml> document: its plaintext elements and <Encrypt> share the root.')
+      body = end.slice(0, -'</xml>'.length) + new XmlBuilder().add('Encrypt', encrypt).toString() + '</xml>'
+    } else if (mode === 'safe') {
+      const toUserName = options.toUserName ?? headerText('ToUserName')
+      if (toUserName === undefined) throw new WxMpError('MALFORMED_XML', 'The push has no <ToUserName> for the safe-mode envelope: pass toUserName.')
+      body = new XmlBuilder().add('ToUserName', toUserName).add('Encrypt', encrypt).toDocument()
+    } else {
+      throw new WxMpError('INVALID_CONFIG', `sealPush mode must be safe or compat (got ${JSON.stringify(mode)}); sign a plain push with signPushQuery.`)
+    }
+    return { body, query }
+  }
+
+  /**
+   * Opens an encrypted reply `<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>` the way
+   * WeChat does: checks MsgSignature over the envelope's TimeStamp, Nonce and Encrypt (in
+   * constant time), decrypts, checks the appId, and returns the reply's plaintext XML (read it
+   * with {@link parseReply}). The inverse of {@link WxMpCrypto.encryptMessage}.
+   *
+   * "No reply" (`success` or an empty body) is never encrypted, so it is not an envelope either:
+   * check for it before calling this.
+   *
+   * @throws {WxMpError} `MALFORMED_XML` (not XML, no `<Encrypt>`, or a missing `<MsgSignature>`,
+   * `<TimeStamp>` or `<Nonce>`), `DOCTYPE_FORBIDDEN`, `INVALID_SIGNATURE` (MsgSignature does not
+   * match, or TimeStamp/Nonce differ from the expected ones), then any error of
+   * {@link WxMpCrypto.decrypt} (`APPID_MISMATCH`, `BAD_PADDING`, `INVALID_CIPHERTEXT`).
+   */
+  openReply(body: string, options: OpenReplyOptions = {}): string {
+    if (typeof body !== 'string') throw new WxMpError('MALFORMED_XML', 'Expected the reply body as a string.')
+    const envelope = parseXmlDocument(body)
+    const part = (tag: string): string | undefined => {
+      const node = envelope[tag]
+      const value = Array.isArray(node) ? node[0] : node
+      if (value === undefined) return undefined
+      if (typeof value !== 'string') throw new WxMpError('MALFORMED_XML', `The reply envelope's <${tag}> must hold text.`)
+      return value
+    }
+    const encrypt = part('Encrypt')
+    if (encrypt === undefined || encrypt === '') throw new WxMpError('MALFORMED_XML', 'The reply is not encrypted: it has no <Encrypt> element.')
+    const parts: Record<string, string | undefined> = { MsgSignature: part('MsgSignature'), TimeStamp: part('TimeStamp'), Nonce: part('Nonce') }
+    const missing = Object.keys(parts).filter((tag) => parts[tag] === undefined)
+    if (missing.length > 0) {
+      throw new WxMpError('MALFORMED_XML', `The encrypted reply lacks <${missing.join('>, <')}>: the envelope is <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>.`)
+    }
+    const timestamp = parts['TimeStamp']!
+    const nonce = parts['Nonce']!
+    for (const [tag, got, expected] of [['TimeStamp', timestamp, options.timestamp], ['Nonce', nonce, options.nonce]] as const) {
+      if (expected !== undefined && got !== String(expected)) {
+        throw new WxMpError('INVALID_SIGNATURE', `The reply is signed with ${tag} ${JSON.stringify(got.slice(0, 32))}, not the expected ${JSON.stringify(String(expected))}.`)
+      }
+    }
+    if (!this.verify(parts['MsgSignature']!, timestamp, nonce, encrypt)) {
+      throw new WxMpError(
+        'INVALID_SIGNATURE',
+        'The reply\'s MsgSignature is not sha1(sort([token, TimeStamp, Nonce, Encrypt]).join("")): sign with the same Token, over the Encrypt value sent and the TimeStamp/Nonce in the envelope.',
+      )
+    }
+    return this.decrypt(encrypt)
   }
 }

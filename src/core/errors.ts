@@ -22,6 +22,8 @@
  * - `MALFORMED_XML`: the document is not a WeChat `<xml>` message.
  * - `DOCTYPE_FORBIDDEN`: the document carries a DOCTYPE or entity declaration.
  * - `INVALID_REPLY`: a reply object cannot be rendered (unknown type, missing field, over a limit).
+ * - `INVALID_MESSAGE`: a message object cannot be written as a push (a value of the wrong type, an
+ *   unknown kind without `raw`).
  * - `INVALID_CONFIG`: an option or environment variable is missing or malformed.
  *
  * Refusals of the callback protocol (see `readCallback`), besides `INVALID_SIGNATURE`, the
@@ -45,6 +47,7 @@ export type WxMpErrorCode =
   | 'MALFORMED_XML'
   | 'DOCTYPE_FORBIDDEN'
   | 'INVALID_REPLY'
+  | 'INVALID_MESSAGE'
   | 'INVALID_CONFIG'
   | 'METHOD_NOT_ALLOWED'
   | 'MISSING_PARAMETER'

@@ -6,9 +6,18 @@
  */
 export { WxMpError, isWxMpError, type WxMpErrorCode } from './errors.js'
 export { systemClock, type Clock } from './clock.js'
-export { checkSignature, computeSignature, signatureMatches } from './signature.js'
-export { WxMpCrypto, type WxMpCryptoOptions, type EncryptedPushParams, type EncryptReplyParams } from './crypto.js'
-export { parseMessage, camelCaseTag } from './parse.js'
+export { checkSignature, computeSignature, signatureMatches, signPushQuery, type PushQuery } from './signature.js'
+export {
+  WxMpCrypto,
+  type WxMpCryptoOptions,
+  type EncryptedPushParams,
+  type EncryptReplyParams,
+  type SealPushOptions,
+  type SealedPush,
+  type OpenReplyOptions,
+} from './crypto.js'
+export { parseMessage, camelCaseTag, MISSING_CREATE_TIME } from './parse.js'
+export { writeMessage } from './write.js'
 export {
   readCallback,
   writeCallbackReply,
@@ -21,8 +30,11 @@ export {
 export * from './messages.js'
 export {
   renderReply,
+  parseReply,
   reply,
   newsArticleLimits,
+  newsArticleLimit,
+  type ParsedReply,
   type Reply,
   type ReplyMessage,
   type ReplyType,
@@ -38,4 +50,4 @@ export {
   type TransferCustomerServiceReply,
 } from './reply.js'
 export { splitText, TEXT_REPLY_MAX_BYTES } from './split-text.js'
-export { cdata, stripIllegalXmlChars, parseXmlDocument, readElementText, XmlBuilder, type XmlElement, type XmlNode, type XmlValue } from './xml.js'
+export { cdata, isDecimal, stripIllegalXmlChars, parseXmlDocument, readElementText, XmlBuilder, type XmlElement, type XmlNode, type XmlValue } from './xml.js'

@@ -1,18 +1,35 @@
 /**
  * The catalogue of everything WeChat pushes to a 公众号 server: ordinary messages and events.
  *
- * One table, {@link catalogue}, drives both the TypeScript types ({@link Message} and friends) and
- * the parser ({@link parseMessage} in `parse.ts`): each field names the XML element it comes from,
- * its kind, and whether it may be absent. Field names are the camelCase of the XML element
- * (`FromUserName` → `fromUserName`, `Location_X` → `locationX`, `MsgID` → `msgId`).
+ * One table, {@link catalogue}, drives the TypeScript types ({@link Message} and friends), the
+ * reader ({@link parseMessage} in `parse.ts`) and the writer ({@link writeMessage} in `write.ts`):
+ * each field names the XML element it comes from, its kind, whether it may be absent, and what
+ * the writer needs besides (the order of the elements, other spellings, values WeChat writes
+ * without CDATA). Field names are the camelCase of the XML element (`FromUserName` →
+ * `fromUserName`, `Location_X` → `locationX`, `MsgID` → `msgId`).
  *
  * Values stay strings unless they are counts or times (`createTime` is a number of seconds);
  * `msgId` is a string because it is a 64-bit integer that a JS number cannot hold exactly.
  *
- * Official references:
- * - https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
- * - https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
- * - https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Custom_Menu_Push_Events.html
+ * The types say what WeChat documents as always sent. The reader requires only what the kit
+ * cannot work without (`ToUserName`, `FromUserName`, `MsgType`, and `Event` for events): any other
+ * element a push lacks is absent from the object (and from `raw`), and a missing `CreateTime`
+ * reads as `0`, so that one odd push is answered instead of retried and shown as a failure.
+ *
+ * Official references, by kind:
+ * - ordinary messages (text … link):
+ *   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+ * - subscribe, unsubscribe, SCAN, LOCATION, CLICK, VIEW:
+ *   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+ * - view_miniprogram, scancode_*, pic_*, location_select:
+ *   https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Custom_Menu_Push_Events.html
+ * - TEMPLATESENDJOBFINISH:
+ *   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
+ * - MASSSENDJOBFINISH:
+ *   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html
+ * - PUBLISHJOBFINISH: https://developers.weixin.qq.com/doc/offiaccount/Publish/Callback_on_finish.html
+ * - subscribe_msg_*: https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
+ * - kf_*_session: https://developers.weixin.qq.com/doc/offiaccount/Customer_Service/Session_control.html
  *
  * @module
  */
@@ -26,6 +43,21 @@ export interface TextField<Tag extends string = string, Optional extends boolean
   readonly kind: 'text'
   readonly tag: Tag
   readonly optional: Optional
+  /**
+   * Other spellings WeChat uses for the same element (`MsgID` for `MsgId`): read like `tag`; the
+   * writer keeps the spelling `raw` holds, else writes `tag`.
+   */
+  readonly aliases?: readonly string[]
+  /**
+   * WeChat writes this value without CDATA (ids, coordinates, codes): the writer does too when the
+   * value is a decimal number, and wraps anything else in CDATA. Reading is the same either way.
+   */
+  readonly bare?: boolean
+}
+/** Extra facts of a {@link TextField}. */
+export interface TextFieldFacts {
+  aliases?: readonly string[]
+  bare?: boolean
 }
 /** An integer field (counts, `CreateTime`). */
 export interface IntegerField<Tag extends string = string, Optional extends boolean = boolean> {
@@ -55,6 +87,8 @@ export interface TextListField<Optional extends boolean = boolean> {
   readonly kind: 'textList'
   readonly tag: string
   readonly optional: Optional
+  /** As {@link TextField.bare}. */
+  readonly bare?: boolean
 }
 
 /** Any field specification. */
@@ -64,15 +98,15 @@ export type FieldTable = { readonly [name: string]: FieldSpec }
 
 /** Builders for field specifications (used by the catalogue; exported for extension tables). */
 export const field = {
-  text: <T extends string>(tag: T): TextField<T, false> => ({ kind: 'text', tag, optional: false }),
-  optionalText: <T extends string>(tag: T): TextField<T, true> => ({ kind: 'text', tag, optional: true }),
+  text: <T extends string>(tag: T, facts: TextFieldFacts = {}): TextField<T, false> => ({ kind: 'text', tag, optional: false, ...facts }),
+  optionalText: <T extends string>(tag: T, facts: TextFieldFacts = {}): TextField<T, true> => ({ kind: 'text', tag, optional: true, ...facts }),
   integer: <T extends string>(tag: T): IntegerField<T, false> => ({ kind: 'integer', tag, optional: false }),
   optionalInteger: <T extends string>(tag: T): IntegerField<T, true> => ({ kind: 'integer', tag, optional: true }),
   group: <F extends FieldTable>(tag: string, fields: F): GroupField<F, false> => ({ kind: 'group', tag, fields, optional: false }),
   optionalGroup: <F extends FieldTable>(tag: string, fields: F): GroupField<F, true> => ({ kind: 'group', tag, fields, optional: true }),
   list: <F extends FieldTable>(path: string, fields: F): ListField<F, false> => ({ kind: 'list', path, fields, optional: false }),
   optionalList: <F extends FieldTable>(path: string, fields: F): ListField<F, true> => ({ kind: 'list', path, fields, optional: true }),
-  optionalTextList: (tag: string): TextListField<true> => ({ kind: 'textList', tag, optional: true }),
+  optionalTextList: (tag: string, facts: { bare?: boolean } = {}): TextListField<true> => ({ kind: 'textList', tag, optional: true, ...facts }),
 } as const
 
 const f = field
@@ -80,17 +114,24 @@ const f = field
 // ---------------------------------------------------------------------------------------------
 // The catalogue
 
-/** Fields every push carries. */
+/** Fields every push carries (the writer writes them first, in this order, then `MsgType`). */
 export const commonFields = {
   toUserName: f.text('ToUserName'),
   fromUserName: f.text('FromUserName'),
   createTime: f.integer('CreateTime'),
 } as const satisfies FieldTable
 
+/** A decimal value WeChat writes without CDATA: ids, coordinates, codes. */
+const bare = { bare: true } as const
+/** Ordinary messages spell it `MsgId`; some published pushes spell it `MsgID`: both are read. */
+const msgId = f.text('MsgId', { aliases: ['MsgID'], bare: true })
+/** Job-result events spell it `MsgID`; `MsgId` is read too. */
+const jobMsgId = f.text('MsgID', { aliases: ['MsgId'], bare: true })
+
 /** Fields of messages that come from an article (comment, appreciation): absent otherwise. */
 const articleSource = {
-  msgDataId: f.optionalText('MsgDataId'),
-  idx: f.optionalText('Idx'),
+  msgDataId: f.optionalText('MsgDataId', bare),
+  idx: f.optionalText('Idx', bare),
 } as const satisfies FieldTable
 
 const sendPicsInfo = f.group('SendPicsInfo', {
@@ -108,40 +149,41 @@ const menuKey = { eventKey: f.text('EventKey') } as const satisfies FieldTable
 /**
  * The catalogue of pushes: ordinary messages by `MsgType`, events by `Event`.
  *
- * Keys are the values exactly as WeChat sends them (`SCAN`, `view_miniprogram`, …).
+ * Keys are the values exactly as WeChat sends them (`SCAN`, `view_miniprogram`, …). The order of
+ * the fields is the order of WeChat's elements: {@link writeMessage} writes them so.
  */
 export const catalogue = {
   messages: {
     text: {
       content: f.text('Content'),
-      msgId: f.text('MsgId'),
-      bizmsgmenuid: f.optionalText('bizmsgmenuid'),
+      msgId,
+      bizmsgmenuid: f.optionalText('bizmsgmenuid', bare),
       ...articleSource,
     },
-    image: { picUrl: f.text('PicUrl'), mediaId: f.text('MediaId'), msgId: f.text('MsgId'), ...articleSource },
+    image: { picUrl: f.text('PicUrl'), mediaId: f.text('MediaId'), msgId, ...articleSource },
     voice: {
       mediaId: f.text('MediaId'),
       format: f.text('Format'),
       recognition: f.optionalText('Recognition'),
+      msgId,
       mediaId16K: f.optionalText('MediaId16K'),
-      msgId: f.text('MsgId'),
       ...articleSource,
     },
-    video: { mediaId: f.text('MediaId'), thumbMediaId: f.text('ThumbMediaId'), msgId: f.text('MsgId'), ...articleSource },
-    shortvideo: { mediaId: f.text('MediaId'), thumbMediaId: f.text('ThumbMediaId'), msgId: f.text('MsgId'), ...articleSource },
+    video: { mediaId: f.text('MediaId'), thumbMediaId: f.text('ThumbMediaId'), msgId, ...articleSource },
+    shortvideo: { mediaId: f.text('MediaId'), thumbMediaId: f.text('ThumbMediaId'), msgId, ...articleSource },
     location: {
-      locationX: f.text('Location_X'),
-      locationY: f.text('Location_Y'),
-      scale: f.text('Scale'),
+      locationX: f.text('Location_X', bare),
+      locationY: f.text('Location_Y', bare),
+      scale: f.text('Scale', bare),
       label: f.text('Label'),
-      msgId: f.text('MsgId'),
+      msgId,
       ...articleSource,
     },
     link: {
       title: f.text('Title'),
       description: f.text('Description'),
       url: f.text('Url'),
-      msgId: f.text('MsgId'),
+      msgId,
       ...articleSource,
     },
   },
@@ -149,10 +191,10 @@ export const catalogue = {
     subscribe: { eventKey: f.optionalText('EventKey'), ticket: f.optionalText('Ticket') },
     unsubscribe: { eventKey: f.optionalText('EventKey') },
     SCAN: { eventKey: f.text('EventKey'), ticket: f.optionalText('Ticket') },
-    LOCATION: { latitude: f.text('Latitude'), longitude: f.text('Longitude'), precision: f.text('Precision') },
+    LOCATION: { latitude: f.text('Latitude', bare), longitude: f.text('Longitude', bare), precision: f.text('Precision', bare) },
     CLICK: { ...menuKey },
-    VIEW: { ...menuKey, menuId: f.optionalText('MenuId') },
-    view_miniprogram: { ...menuKey, menuId: f.optionalText('MenuId') },
+    VIEW: { ...menuKey, menuId: f.optionalText('MenuId', bare) },
+    view_miniprogram: { ...menuKey, menuId: f.optionalText('MenuId', bare) },
     scancode_push: { ...menuKey, scanCodeInfo },
     scancode_waitmsg: { ...menuKey, scanCodeInfo },
     pic_sysphoto: { ...menuKey, sendPicsInfo },
@@ -168,9 +210,9 @@ export const catalogue = {
         poiname: f.optionalText('Poiname'),
       }),
     },
-    TEMPLATESENDJOBFINISH: { msgId: f.text('MsgID'), status: f.text('Status') },
+    TEMPLATESENDJOBFINISH: { msgId: jobMsgId, status: f.text('Status') },
     MASSSENDJOBFINISH: {
-      msgId: f.text('MsgID'),
+      msgId: jobMsgId,
       status: f.text('Status'),
       totalCount: f.optionalInteger('TotalCount'),
       filterCount: f.optionalInteger('FilterCount'),
@@ -179,42 +221,42 @@ export const catalogue = {
       copyrightCheckResult: f.optionalGroup('CopyrightCheckResult', {
         count: f.optionalInteger('Count'),
         resultList: f.optionalList('ResultList.item', {
-          articleIdx: f.optionalText('ArticleIdx'),
-          userDeclareState: f.optionalText('UserDeclareState'),
-          auditState: f.optionalText('AuditState'),
+          articleIdx: f.optionalText('ArticleIdx', bare),
+          userDeclareState: f.optionalText('UserDeclareState', bare),
+          auditState: f.optionalText('AuditState', bare),
           originalArticleUrl: f.optionalText('OriginalArticleUrl'),
-          originalArticleType: f.optionalText('OriginalArticleType'),
-          canReprint: f.optionalText('CanReprint'),
-          needReplaceContent: f.optionalText('NeedReplaceContent'),
-          needShowReprintSource: f.optionalText('NeedShowReprintSource'),
+          originalArticleType: f.optionalText('OriginalArticleType', bare),
+          canReprint: f.optionalText('CanReprint', bare),
+          needReplaceContent: f.optionalText('NeedReplaceContent', bare),
+          needShowReprintSource: f.optionalText('NeedShowReprintSource', bare),
         }),
-        checkState: f.optionalText('CheckState'),
+        checkState: f.optionalText('CheckState', bare),
       }),
       articleUrlResult: f.optionalGroup('ArticleUrlResult', {
         count: f.optionalInteger('Count'),
         resultList: f.optionalList('ResultList.item', {
-          articleIdx: f.optionalText('ArticleIdx'),
+          articleIdx: f.optionalText('ArticleIdx', bare),
           articleUrl: f.optionalText('ArticleUrl'),
         }),
       }),
     },
     PUBLISHJOBFINISH: {
       publishEventInfo: f.group('PublishEventInfo', {
-        publishId: f.text('publish_id'),
-        publishStatus: f.text('publish_status'),
+        publishId: f.text('publish_id', bare),
+        publishStatus: f.text('publish_status', bare),
         articleId: f.optionalText('article_id'),
         articleDetail: f.optionalGroup('article_detail', {
           count: f.optionalInteger('count'),
-          item: f.optionalList('item', { idx: f.text('idx'), articleUrl: f.text('article_url') }),
+          item: f.optionalList('item', { idx: f.text('idx', bare), articleUrl: f.text('article_url') }),
         }),
-        failIdx: f.optionalTextList('fail_idx'),
+        failIdx: f.optionalTextList('fail_idx', bare),
       }),
     },
     subscribe_msg_popup_event: {
       subscribeMsgPopupEvent: f.list('SubscribeMsgPopupEvent.List', {
         templateId: f.text('TemplateId'),
         subscribeStatusString: f.text('SubscribeStatusString'),
-        popupScene: f.optionalText('PopupScene'),
+        popupScene: f.optionalText('PopupScene', bare),
       }),
     },
     subscribe_msg_change_event: {
@@ -226,8 +268,8 @@ export const catalogue = {
     subscribe_msg_sent_event: {
       subscribeMsgSentEvent: f.list('SubscribeMsgSentEvent.List', {
         templateId: f.text('TemplateId'),
-        msgId: f.text('MsgID'),
-        errorCode: f.text('ErrorCode'),
+        msgId: jobMsgId,
+        errorCode: f.text('ErrorCode', bare),
         errorStatus: f.text('ErrorStatus'),
       }),
     },
@@ -316,6 +358,18 @@ export type NormalMessage = { [T in KnownMsgType]: MessageOf<T> }[KnownMsgType] 
 export type WxEvent = { [E in KnownEvent]: EventOf<E> }[KnownEvent] | UnknownEvent
 /** Anything WeChat pushes: discriminate on `msgType`, then on `event`. */
 export type Message = NormalMessage | WxEvent
+
+/** A push of a kind the catalogue knows (a message or an event). */
+export type KnownMessage = { [T in KnownMsgType]: MessageOf<T> }[KnownMsgType] | { [E in KnownEvent]: EventOf<E> }[KnownEvent]
+
+type Writable<M> = M extends unknown ? Omit<M, 'raw' | 'qrScene'> & { raw?: XmlElement; qrScene?: string } : never
+
+/**
+ * What {@link writeMessage} takes: any {@link Message}. For known kinds `raw` is optional (the typed
+ * fields are written; elements of `raw` no field covers are written after them) and derived
+ * fields (`qrScene`) are ignored; unknown kinds are written from their `raw`.
+ */
+export type MessageToWrite = Writable<KnownMessage> | UnknownMessage | UnknownEvent
 
 export type TextMessage = MessageOf<'text'>
 export type ImageMessage = MessageOf<'image'>

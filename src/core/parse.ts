@@ -1,9 +1,6 @@
 /**
- * XML → typed {@link Message}, dispatched by the {@link catalogue} table.
- *
- * Official references:
- * - https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
- * - https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+ * XML → typed {@link Message}, dispatched by the {@link catalogue} table (whose module lists the
+ * official page of each kind).
  *
  * @module
  */
@@ -25,11 +22,23 @@ export function camelCaseTag(tag: string): string {
 
 const integerForm = /^\s*-?\d{1,15}\s*$/
 
+/**
+ * `createTime` of a push that lacks `<CreateTime>`: `0`, which no real push has (WeChat always
+ * sends one; a push without it is answered rather than refused).
+ */
+export const MISSING_CREATE_TIME = 0
+
 function describe(context: string, tag: string): string {
   return context ? `${context}.${tag}` : tag
 }
 
-function readText(node: XmlNode | XmlNode[] | undefined, where: string): string | undefined {
+/**
+ * The text of an element as read by {@link parseXmlDocument} (the first, when repeated);
+ * `undefined` when absent. Shared with the reply reader (`reply.ts`).
+ *
+ * @throws {WxMpError} `MALFORMED_XML` when the element holds child elements.
+ */
+export function readText(node: XmlNode | XmlNode[] | undefined, where: string): string | undefined {
   if (node === undefined) return undefined
   const value = Array.isArray(node) ? node[0] : node
   if (typeof value === 'string') return value
@@ -51,8 +60,9 @@ function readElement(node: XmlNode | XmlNode[] | undefined, where: string): XmlE
 function readField(parent: XmlElement, spec: FieldSpec, context: string): unknown {
   switch (spec.kind) {
     case 'text': {
-      const where = describe(context, spec.tag)
-      return readText(parent[spec.tag], where)
+      let tag: string = spec.tag
+      if (parent[tag] === undefined && spec.aliases) tag = spec.aliases.find((alias) => parent[alias] !== undefined) ?? tag
+      return readText(parent[tag], describe(context, tag))
     }
     case 'integer': {
       const where = describe(context, spec.tag)
@@ -90,29 +100,47 @@ function readField(parent: XmlElement, spec: FieldSpec, context: string): unknow
   }
 }
 
+/**
+ * Reads the fields of `table` from `element` into `into`. An element the push lacks leaves its
+ * field absent, whether or not WeChat documents it as always sent (see the module `messages.ts`).
+ */
 function readFields(element: XmlElement, table: FieldTable, context: string, into: Record<string, unknown> = {}): Record<string, unknown> {
   for (const name in table) {
-    const spec = table[name]!
-    const value = readField(element, spec, context)
-    if (value === undefined) {
-      if (!spec.optional) {
-        const tag = 'tag' in spec ? spec.tag : spec.path.split('.')[0]!
-        throw new WxMpError('MALFORMED_XML', `The push lacks <${describe(context, tag)}>.`)
-      }
-      continue
-    }
-    into[name] = value
+    const value = readField(element, table[name]!, context)
+    if (value !== undefined) into[name] = value
   }
   return into
 }
 
-/** Copies every element of an unknown kind of push, camelCased, without overwriting known fields. */
+/**
+ * The mechanical mapping of an element of an unknown kind: text stays text, child elements become
+ * an object of camelCased names, repeated elements an array. `#text` beside child elements (mixed
+ * content, which WeChat does not send) is left to `raw`.
+ */
+function camelCaseNode(node: XmlNode | XmlNode[]): unknown {
+  if (Array.isArray(node)) return node.map(camelCaseNode)
+  if (typeof node === 'string') return node
+  const keys = Object.keys(node)
+  if (keys.length > 0 && keys.every((k) => k === '#text')) return String(node['#text'])
+  const out: Record<string, unknown> = {}
+  for (const tag of keys) {
+    if (tag === '#text') continue
+    const name = camelCaseTag(tag)
+    if (!(name in out)) out[name] = camelCaseNode(node[tag]!)
+  }
+  return out
+}
+
+/**
+ * Copies every element of an unknown kind of push onto the message, camelCased (nested elements
+ * too), without overwriting what is already there (the header, `msgType`, `event`, `original*`).
+ */
 function readUnknownFields(element: XmlElement, into: Record<string, unknown>): void {
   for (const tag in element) {
     if (tag === '#text') continue
     const name = camelCaseTag(tag)
-    if (name in into || name === 'msgType' || name === 'event') continue
-    into[name] = element[tag]
+    if (name in into || name === 'raw') continue
+    into[name] = camelCaseNode(element[tag]!)
   }
 }
 
@@ -130,9 +158,16 @@ function readUnknownFields(element: XmlElement, into: Record<string, unknown>): 
  *   `originalMsgType` / `originalEvent` (and `raw`).
  * - Subscribe events from a parametric QR code get `qrScene` (EventKey without `qrscene_`);
  *   `eventKey` itself is kept exactly as sent.
+ * - Only `ToUserName`, `FromUserName`, `MsgType` (and `Event` for events) are required: any other
+ *   element the push lacks is absent from the result; a missing `CreateTime` reads as
+ *   {@link MISSING_CREATE_TIME} (`0`). `MsgId` and `MsgID` are both read as `msgId`.
+ * - Unknown kinds get every element camelCased onto the object, nested elements too.
  *
- * @throws {WxMpError} `MALFORMED_XML` when the document is not XML, has no `<xml>` root, or lacks a
- * field the catalogue requires; `DOCTYPE_FORBIDDEN`.
+ * {@link writeMessage} is the inverse: `parseMessage(writeMessage(m))` deep-equals `m`.
+ *
+ * @throws {WxMpError} `MALFORMED_XML` when the document is not XML, has no `<xml>` root, lacks one
+ * of the required elements, or holds an element of the wrong shape (nested elements where text is
+ * expected, a count that is not an integer); `DOCTYPE_FORBIDDEN`.
  *
  * @example
  * ```ts
@@ -140,15 +175,16 @@ function readUnknownFields(element: XmlElement, into: Record<string, unknown>): 
  * if (msg.msgType === 'text') console.log(msg.content)
  * else if (msg.msgType === 'event' && msg.event === 'CLICK') console.log(msg.eventKey)
  * ```
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export function parseMessage(xml: string): Message {
   const root = parseXmlDocument(xml)
   const msgType = readText(root['MsgType'], 'MsgType')
   if (msgType === undefined || msgType === '') throw new WxMpError('MALFORMED_XML', 'The push lacks <MsgType>.')
   const msg: Record<string, unknown> = readFields(root, commonFields, '')
+  for (const name of ['toUserName', 'fromUserName'] as const) {
+    if (msg[name] === undefined) throw new WxMpError('MALFORMED_XML', `The push lacks <${commonFields[name].tag}>.`)
+  }
+  msg['createTime'] ??= MISSING_CREATE_TIME
   msg['msgType'] = msgType
   if (msgType === 'event') {
     const event = readText(root['Event'], 'Event')
@@ -160,7 +196,7 @@ export function parseMessage(xml: string): Message {
       if (event === 'subscribe') {
         const key = msg['eventKey']
         if (typeof key === 'string' && key.startsWith('qrscene_')) msg['qrScene'] = key.slice('qrscene_'.length)
-      } else if (event === 'SCAN') {
+      } else if (event === 'SCAN' && msg['eventKey'] !== undefined) {
         msg['qrScene'] = msg['eventKey']
       }
     } else {

@@ -23,9 +23,6 @@ const sha1Hex: (data: string) => string = oneShotHash
  *
  * Parts are sorted as strings (code-unit order, which equals byte order for the ASCII values
  * WeChat uses). Numbers are accepted and turned into their decimal string.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  */
 export function computeSignature(...parts: ReadonlyArray<string | number>): string {
   const sorted = parts.map(String).sort()
@@ -57,9 +54,6 @@ export function signatureMatches(received: string, expected: string): boolean {
  * import { checkSignature } from 'wx-mp-svr'
  * if (!checkSignature(token, query.signature, query.timestamp, query.nonce)) reply.code(401)
  * ```
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
  */
 export function checkSignature(
   token: string,
@@ -70,4 +64,40 @@ export function checkSignature(
   if (typeof token !== 'string' || token === '') return false
   if (typeof signature !== 'string' || timestamp == null || nonce == null) return false
   return signatureMatches(signature, computeSignature(token, timestamp, nonce))
+}
+
+/**
+ * The query string WeChat puts on a push, in WeChat's order: `signature`, `timestamp`, `nonce`,
+ * `openid`, and for an encrypted push `encrypt_type` and `msg_signature` (see
+ * {@link WxMpCrypto.sealPush}). Insertion-ordered, so `new URLSearchParams(query)` writes it as
+ * WeChat does.
+ */
+export interface PushQuery {
+  signature: string
+  timestamp: string
+  nonce: string
+  /** The sender's OpenID (the push's `FromUserName`); absent when the push has none. */
+  openid?: string
+  encrypt_type?: 'aes'
+  msg_signature?: string
+}
+
+/**
+ * Signs a plain-mode (明文模式) push the way WeChat does: the query
+ * `signature=sha1(sort([token, timestamp, nonce]))&timestamp&nonce&openid`. The body is the
+ * plaintext XML itself, unsigned. (The same `signature` is on an encrypted push's URL;
+ * {@link WxMpCrypto.sealPush} adds it.)
+ *
+ * @example
+ * ```ts
+ * const query = signPushQuery(token, { timestamp: 1714037059, nonce: '486452656', openid })
+ * await fetch(`${url}?${new URLSearchParams({ ...query })}`, { method: 'POST', body: xml })
+ * ```
+ */
+export function signPushQuery(token: string, params: { timestamp: string | number; nonce: string | number; openid?: string }): PushQuery {
+  const timestamp = String(params.timestamp)
+  const nonce = String(params.nonce)
+  const query: PushQuery = { signature: computeSignature(token, timestamp, nonce), timestamp, nonce }
+  if (params.openid !== undefined) query.openid = params.openid
+  return query
 }

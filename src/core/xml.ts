@@ -231,6 +231,13 @@ export function cdata(text: string): string {
   return '<![CDATA[' + stripIllegalXmlChars(text).replaceAll(']]>', ']]]]><![CDATA[>') + ']]>'
 }
 
+const decimalForm = /^-?\d+(?:\.\d+)?$/
+
+/** Whether `text` is a decimal number that can be written without CDATA and reads back the same. */
+export function isDecimal(text: string): boolean {
+  return typeof text === 'string' && text.length <= 64 && decimalForm.test(text)
+}
+
 /** A value an {@link XmlBuilder} can write: text (CDATA), an integer, or nested elements. */
 export type XmlValue = string | number | XmlBuilder
 
@@ -254,6 +261,19 @@ export class XmlBuilder {
       body = value.toString()
     }
     this.#parts.push('<', name, '>', body, '</', name, '>')
+    return this
+  }
+
+  /**
+   * Appends `<name>digits</name>` without CDATA, as WeChat writes ids and coordinates (a 64-bit
+   * MsgId is beyond a safe integer, so {@link XmlBuilder.add} cannot write it bare). Only a decimal
+   * number is taken, so nothing can be injected.
+   *
+   * @throws {RangeError} when `digits` is not a decimal number (`-?\d+(\.\d+)?`).
+   */
+  addDecimal(name: string, digits: string): this {
+    if (!isDecimal(digits)) throw new RangeError(`<${name}> must be a decimal number, got ${JSON.stringify(String(digits).slice(0, 32))}`)
+    this.#parts.push('<', name, '>', digits, '</', name, '>')
     return this
   }
 

@@ -2,18 +2,16 @@
  * The little language of `wx-mp-svr chat`: a line is a text message from the user; a line
  * starting with `/` is another kind of push or a command.
  *
- * Official reference (the kinds of pushes):
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+ * The kinds of pushes and their official pages are listed in `push.ts` (the inputs) and in the
+ * core's catalogue (`messages.ts`).
  *
  * @module
  */
+import { catalogue } from '../core/index.js'
 import type { PushInput } from './push.js'
 
 /**
  * What one line of chat input means.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export type ChatLine =
   | { kind: 'push'; push: PushInput }
@@ -24,9 +22,6 @@ export type ChatLine =
 
 /**
  * The help text of the chat commands.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export const chatHelp = [
   'Type a line to send it as a text message. Commands:',
@@ -40,6 +35,7 @@ export const chatHelp = [
   '  /video              send a video',
   '  /loc LAT,LNG[,LABEL]  send a location',
   '  /link URL           share a link',
+  '  /event NAME [TAG=VALUE …]  any event (kf_create_session, MASSSENDJOBFINISH, …) with its elements',
   '  //text              send a text that starts with /',
   '  /help, /quit',
 ].join('\n')
@@ -47,9 +43,6 @@ export const chatHelp = [
 /**
  * Reads `LAT,LNG[,LABEL]` (as `--location` and `/loc` take it) into WeChat's `locationX`
  * (latitude), `locationY` (longitude) and `label`; `undefined` when it is not two numbers.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export function parseLatLng(arg: string): { locationX: string; locationY: string; label?: string } | undefined {
   const [lat, lng, ...label] = arg.split(',')
@@ -67,9 +60,6 @@ export function parseLatLng(arg: string): { locationX: string; locationY: string
  * ```ts
  * parseChatLine('/click MENU_HELP') // { kind: 'push', push: { msgType: 'event', event: 'CLICK', eventKey: 'MENU_HELP' } }
  * ```
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Custom_Menu_Push_Events.html
  */
 export function parseChatLine(line: string): ChatLine {
   if (line.trim() === '') return { kind: 'skip' }
@@ -111,6 +101,21 @@ export function parseChatLine(line: string): ChatLine {
     }
     case 'link':
       return arg ? { kind: 'push', push: { msgType: 'link', url: arg } } : needs('the URL')
+    case 'event': {
+      const [name, ...pairs] = arg.split(/\s+/).filter((w) => w !== '')
+      if (name === undefined) return needs('the event NAME')
+      const extra: Record<string, string> = {}
+      for (const pair of pairs) {
+        const at = pair.indexOf('=')
+        if (at <= 0) return needs(`TAG=VALUE pairs after the name (got ${JSON.stringify(pair)})`)
+        extra[pair.slice(0, at)] = pair.slice(at + 1)
+      }
+      // A catalogue event gets its defaults and the pairs set its fields; any other name is sent as is.
+      const push: PushInput = Object.hasOwn(catalogue.events, name)
+        ? ({ msgType: 'event', event: name, extra } as PushInput)
+        : { custom: true, msgType: 'event', event: name, elements: extra }
+      return { kind: 'push', push }
+    }
     default:
       return { kind: 'error', message: `Unknown command /${command}. Type /help for the commands, or //text to send a text starting with /.` }
   }

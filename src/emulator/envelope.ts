@@ -1,6 +1,6 @@
 /**
- * Sealing a push the way WeChat sends it: the signed query string and, in compatible and safe
- * mode, the encrypted body.
+ * Sealing a push the way WeChat sends it, by the core's own functions: `signPushQuery` in plain
+ * mode, `WxMpCrypto.sealPush` in compatible and safe mode.
  *
  * - plain (明文模式): `?signature&timestamp&nonce&openid`, the plaintext body.
  * - compat (兼容模式): adds `encrypt_type=aes&msg_signature`; the body holds the plaintext
@@ -13,31 +13,16 @@
  * @module
  */
 import { randomInt } from 'node:crypto'
-import { computeSignature, type WxMpCrypto } from '../core/index.js'
-import { pushDocument, type BuiltPush } from './push.js'
+import { signPushQuery, type PushQuery, type WxMpCrypto } from '../core/index.js'
+import type { BuiltPush } from './push.js'
 
-/**
- * The message-encryption modes of the admin page (消息加解密方式).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
- */
+/** The message-encryption modes of the admin page (消息加解密方式). */
 export const emulatorModes = ['plain', 'compat', 'safe'] as const
 
-/**
- * `plain` (明文模式), `compat` (兼容模式) or `safe` (安全模式).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
- */
+/** `plain` (明文模式), `compat` (兼容模式) or `safe` (安全模式). */
 export type EmulatorMode = (typeof emulatorModes)[number]
 
-/**
- * A push as it goes on the wire.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
- */
+/** A push as it goes on the wire. */
 export interface SealedPush {
   /** The query parameters, in WeChat's order. */
   query: ReadonlyArray<readonly [string, string]>
@@ -47,12 +32,7 @@ export interface SealedPush {
   plaintext: string
 }
 
-/**
- * What {@link sealPush} needs.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
- */
+/** What {@link sealPush} needs. */
 export interface SealOptions {
   mode: EmulatorMode
   token: string
@@ -63,12 +43,7 @@ export interface SealOptions {
   nonce: string
 }
 
-/**
- * A nonce of WeChat's shape: a decimal number.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
- */
+/** A nonce of WeChat's shape: a decimal number. */
 export function randomNonce(): string {
   return String(randomInt(100_000_000, 2_000_000_000))
 }
@@ -76,33 +51,21 @@ export function randomNonce(): string {
 /**
  * Signs (and in compat/safe mode encrypts) a push. The result is sent unchanged on every
  * attempt: WeChat's retries repeat the same request.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
  */
 export function sealPush(push: BuiltPush, options: SealOptions): SealedPush {
   const { mode, token, crypto, timestamp, nonce } = options
-  const plaintext = pushDocument(push.elements)
-  const query: Array<readonly [string, string]> = [
-    ['signature', computeSignature(token, timestamp, nonce)],
-    ['timestamp', String(timestamp)],
-    ['nonce', nonce],
-    ['openid', push.fromUserName],
-  ]
-  if (mode === 'plain') return { query, body: plaintext, plaintext }
-  if (!crypto) throw new TypeError(`sealPush: ${mode} mode needs a WxMpCrypto`)
-  const encrypt = crypto.encrypt(plaintext)
-  query.push(['encrypt_type', 'aes'], ['msg_signature', crypto.sign(timestamp, nonce, encrypt)])
-  const elements = mode === 'compat' ? [...push.elements, ['Encrypt', encrypt] as const] : [['ToUserName', push.toUserName] as const, ['Encrypt', encrypt] as const]
-  return { query, body: pushDocument(elements), plaintext }
+  let sealed: { body: string; query: PushQuery }
+  if (mode === 'plain') {
+    sealed = { body: push.xml, query: signPushQuery(token, { timestamp, nonce, openid: push.fromUserName }) }
+  } else {
+    if (!crypto) throw new TypeError(`sealPush: ${mode} mode needs a WxMpCrypto`)
+    sealed = crypto.sealPush(push.xml, { timestamp, nonce, mode, openid: push.fromUserName, toUserName: push.toUserName })
+  }
+  const query = Object.entries(sealed.query).filter((entry): entry is [string, string] => entry[1] !== undefined)
+  return { query, body: sealed.body, plaintext: push.xml }
 }
 
-/**
- * `url` with `query` appended (keeping any query the URL already has).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
- */
+/** `url` with `query` appended (keeping any query the URL already has). */
 export function withQuery(url: URL, query: SealedPush['query']): URL {
   const target = new URL(url)
   for (const [name, value] of query) target.searchParams.append(name, value)

@@ -51,5 +51,6 @@ export type {
   PicsInput,
   LocationSelectInput,
   TemplateSendJobFinishInput,
+  CatalogueEventInput,
   CustomPushInput,
 } from './push.js'

@@ -18,27 +18,24 @@
  *
  * @module
  */
-import { XMLValidator } from 'fast-xml-parser'
 import {
   TEXT_REPLY_MAX_BYTES,
   isWxMpError,
-  newsArticleLimits,
+  newsArticleLimit,
   parseXmlDocument,
-  type Article,
   type ReplyMessage,
+  type ReplyType,
   type WxMpCrypto,
   type XmlElement,
   type XmlNode,
 } from '../core/index.js'
+import { articleItems, readReplyBody, replyTypes } from '../core/reply.js'
 import type { EmulatorMode } from './envelope.js'
 import { problem, type Problem } from './problems.js'
 import type { BuiltPush } from './push.js'
 
 /**
  * What the judge needs to know about the push it judges the answer to.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
 export interface JudgeContext {
   push: Pick<BuiltPush, 'toUserName' | 'fromUserName' | 'msgType'>
@@ -49,9 +46,6 @@ export interface JudgeContext {
 
 /**
  * The judge's reading of one answer.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
 export interface Verdict {
   /** The reply as an object of the core's reply types; `null` for no reply or a refused one. */
@@ -64,21 +58,8 @@ export interface Verdict {
 
 /**
  * The reply `MsgType`s WeChat knows.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
-export const knownReplyTypes: ReadonlySet<string> = new Set([
-  'text',
-  'image',
-  'voice',
-  'video',
-  'music',
-  'news',
-  'transfer_customer_service',
-])
-
-const userMessageKinds: ReadonlySet<string> = new Set(['text', 'image', 'voice', 'video', 'shortvideo', 'location', 'link'])
+export const knownReplyTypes: ReadonlySet<string> = replyTypes
 
 function textOf(node: XmlNode | XmlNode[] | undefined): string | undefined {
   const value = Array.isArray(node) ? node[0] : node
@@ -87,11 +68,6 @@ function textOf(node: XmlNode | XmlNode[] | undefined): string | undefined {
   const keys = Object.keys(value)
   if (keys.every((k) => k === '#text')) return String(value['#text'] ?? '')
   return undefined
-}
-
-function elementOf(node: XmlNode | XmlNode[] | undefined): XmlElement | undefined {
-  const value = Array.isArray(node) ? node[0] : node
-  return value !== undefined && typeof value === 'object' ? value : undefined
 }
 
 function preview(text: string, max = 120): string {
@@ -111,9 +87,6 @@ function noReply(problems: Problem[] = [], replyXml = ''): Verdict {
  * const verdict = judgeReply(body, { push, mode: 'safe', crypto })
  * if (verdict.problems.some((p) => p.level === 'error')) console.log('user sees the failure notice')
  * ```
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
  */
 export function judgeReply(body: string, context: JudgeContext): Verdict {
   if (body === '' || body === 'success') return noReply()
@@ -127,7 +100,7 @@ export function judgeReply(body: string, context: JudgeContext): Verdict {
   }
   let root: XmlElement
   try {
-    root = parseWellFormed(body)
+    root = parseXmlDocument(body)
   } catch (err) {
     return noReply([malformed(body, err)])
   }
@@ -140,7 +113,7 @@ export function judgeReply(body: string, context: JudgeContext): Verdict {
         ),
       ])
     }
-    const opened = openEnvelope(root, context.crypto)
+    const opened = openEnvelope(body, context.crypto)
     if ('problem' in opened) return noReply([opened.problem])
     const inner = opened.xml
     if (inner.trim() === 'success' || inner === '') {
@@ -150,7 +123,7 @@ export function judgeReply(body: string, context: JudgeContext): Verdict {
       )
     }
     try {
-      root = parseWellFormed(inner)
+      root = parseXmlDocument(inner)
     } catch (err) {
       return noReply([malformed(inner, err, 'The decrypted reply')], inner)
     }
@@ -170,18 +143,6 @@ export function judgeReply(body: string, context: JudgeContext): Verdict {
   return judgeMessage(root, body, context)
 }
 
-/**
- * The core's parser is lenient (it accepts a truncated `<xml><ToUserName>`); WeChat is not. So
- * the document is validated for well-formedness first, then parsed by the core.
- */
-function parseWellFormed(xml: string): XmlElement {
-  const valid = XMLValidator.validate(xml)
-  if (valid !== true) {
-    throw new Error(`${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`)
-  }
-  return parseXmlDocument(xml)
-}
-
 function malformed(body: string, err: unknown, what = 'The reply'): Problem {
   const reason = err instanceof Error ? err.message : String(err)
   const hint = /^\s*[[{]/.test(body)
@@ -192,33 +153,21 @@ function malformed(body: string, err: unknown, what = 'The reply'): Problem {
   return problem('MALFORMED_XML', `${what} is not a WeChat XML message: ${reason}${hint} Body: ${preview(body)}`)
 }
 
-function openEnvelope(root: XmlElement, crypto: WxMpCrypto): { xml: string } | { problem: Problem } {
-  const encrypt = textOf(root['Encrypt']) ?? ''
-  const signature = textOf(root['MsgSignature'])
-  const timestamp = textOf(root['TimeStamp'])
-  const nonce = textOf(root['Nonce'])
-  const missing = [signature === undefined && 'MsgSignature', timestamp === undefined && 'TimeStamp', nonce === undefined && 'Nonce'].filter(Boolean)
-  if (missing.length > 0) {
-    return {
-      problem: problem('BAD_MSG_SIGNATURE', `The encrypted reply lacks <${missing.join('>, <')}>: the envelope is <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>.`),
-    }
-  }
-  if (!crypto.verify(signature!, timestamp!, nonce!, encrypt)) {
-    return {
-      problem: problem(
-        'BAD_MSG_SIGNATURE',
-        'The reply\'s MsgSignature is not sha1(sort([token, TimeStamp, Nonce, Encrypt]).join("")): sign with the same Token, over the Encrypt value you send and the TimeStamp/Nonce in the envelope.',
-      ),
-    }
-  }
+/** Opens an encrypted reply with the core's `openReply`, turning its errors into the judge's problems. */
+function openEnvelope(body: string, crypto: WxMpCrypto): { xml: string } | { problem: Problem } {
   try {
-    return { xml: crypto.decrypt(encrypt) }
+    return { xml: crypto.openReply(body) }
   } catch (err) {
-    if (isWxMpError(err) && err.code === 'APPID_MISMATCH') {
-      return { problem: problem('APPID_MISMATCH', `The reply was encrypted for another appId. ${err.message}`) }
+    if (!isWxMpError(err)) throw err
+    switch (err.code) {
+      case 'MALFORMED_XML':
+      case 'INVALID_SIGNATURE':
+        return { problem: problem('BAD_MSG_SIGNATURE', err.message) }
+      case 'APPID_MISMATCH':
+        return { problem: problem('APPID_MISMATCH', `The reply was encrypted for another appId. ${err.message}`) }
+      default:
+        return { problem: problem('DECRYPT_FAILED', `The reply's Encrypt cannot be decrypted with this EncodingAESKey: ${err.message}`) }
     }
-    const reason = err instanceof Error ? err.message : String(err)
-    return { problem: problem('DECRYPT_FAILED', `The reply's Encrypt cannot be decrypted with this EncodingAESKey: ${reason}`) }
   }
 }
 
@@ -261,104 +210,50 @@ function judgeMessage(root: XmlElement, replyXml: string, context: JudgeContext)
   return { reply: refused ? null : reply, replyXml, problems }
 }
 
-function missing(problems: Problem[], path: string, msgType: string): void {
-  problems.push(problem('MISSING_FIELD', `The ${msgType} reply lacks <${path}>.`))
-}
-
-function mediaId(root: XmlElement, wrapper: string, msgType: string, problems: Problem[]): string {
-  const id = textOf(elementOf(root[wrapper])?.['MediaId'])
-  if (id === undefined || id === '') missing(problems, `${wrapper}><MediaId`, msgType)
-  return id ?? ''
-}
-
+/**
+ * Reads the reply's elements with the core's reader (the table renderReply writes with), after
+ * the checks WeChat makes of news replies: at least one article, within the limit for the push
+ * (the core's one rule), and an ArticleCount that agrees.
+ */
 function readReply(msgType: string, root: XmlElement, problems: Problem[], pushType: string): ReplyMessage | null {
-  switch (msgType) {
-    case 'text': {
-      const content = textOf(root['Content'])
-      if (content === undefined) {
-        missing(problems, 'Content', msgType)
-        return null
-      }
-      const bytes = Buffer.byteLength(content, 'utf8')
-      if (bytes > TEXT_REPLY_MAX_BYTES) {
-        problems.push(
-          problem(
-            'TEXT_TOO_LONG',
-            `The text reply is ${bytes} bytes of UTF-8; WeChat allows ${TEXT_REPLY_MAX_BYTES} (a CJK character is 3 bytes) and cuts or drops longer ones. Split it (splitText) and send the rest with the customer-service API.`,
-          ),
-        )
-      }
-      return { msgType: 'text', content }
+  if (msgType === 'news') {
+    const items = articleItems(root)
+    if (items.length === 0) {
+      problems.push(problem('NEWS_NO_ARTICLES', 'The news reply has no <Articles><item>: send at least one article.'))
+      return null
     }
-    case 'image':
-      return { msgType: 'image', mediaId: mediaId(root, 'Image', msgType, problems) }
-    case 'voice':
-      return { msgType: 'voice', mediaId: mediaId(root, 'Voice', msgType, problems) }
-    case 'video': {
-      const video = elementOf(root['Video'])
-      const title = textOf(video?.['Title'])
-      const description = textOf(video?.['Description'])
-      return {
-        msgType: 'video',
-        mediaId: mediaId(root, 'Video', msgType, problems),
-        ...(title === undefined ? {} : { title }),
-        ...(description === undefined ? {} : { description }),
-      }
+    const limit = newsArticleLimit(pushType)
+    if (items.length > limit) {
+      problems.push(
+        problem(
+          'NEWS_TOO_MANY_ARTICLES',
+          `The news reply holds ${items.length} articles; WeChat allows ${limit} in a reply to ${pushType === 'event' ? 'an event' : 'a user message'}. Send one card, or push the others with the customer-service API.`,
+        ),
+      )
     }
-    case 'music': {
-      const music = elementOf(root['Music'])
-      const thumbMediaId = textOf(music?.['ThumbMediaId'])
-      if (thumbMediaId === undefined || thumbMediaId === '') missing(problems, 'Music><ThumbMediaId', msgType)
-      const reply: ReplyMessage = { msgType: 'music', thumbMediaId: thumbMediaId ?? '' }
-      const fields = { title: 'Title', description: 'Description', musicUrl: 'MusicUrl', hqMusicUrl: 'HQMusicUrl' } as const
-      for (const [name, tag] of Object.entries(fields)) {
-        const value = textOf(music?.[tag])
-        if (value !== undefined) reply[name as keyof typeof fields] = value
-      }
-      return reply
-    }
-    case 'news':
-      return readNews(root, problems, pushType)
-    default: {
-      const kfAccount = textOf(elementOf(root['TransInfo'])?.['KfAccount'])
-      return kfAccount === undefined ? { msgType: 'transfer_customer_service' } : { msgType: 'transfer_customer_service', kfAccount }
+    const count = textOf(root['ArticleCount'])?.trim()
+    if (count !== String(items.length)) {
+      problems.push(problem('NEWS_COUNT_MISMATCH', `The news reply's ArticleCount is ${preview(count ?? '(missing)')} but it holds ${items.length} <item>s.`))
     }
   }
-}
-
-function readNews(root: XmlElement, problems: Problem[], pushType: string): ReplyMessage | null {
-  const node = elementOf(root['Articles'])?.['item']
-  const items = node === undefined ? [] : Array.isArray(node) ? node : [node]
-  if (items.length === 0) {
-    problems.push(problem('NEWS_NO_ARTICLES', 'The news reply has no <Articles><item>: send at least one article.'))
+  let reply: ReplyMessage
+  try {
+    reply = readReplyBody(root, msgType as ReplyType)
+  } catch (err) {
+    if (!isWxMpError(err)) throw err
+    problems.push(problem('MISSING_FIELD', `The ${msgType} reply is incomplete: ${err.message}`))
     return null
   }
-  const toUser = userMessageKinds.has(pushType)
-  const limit = toUser ? newsArticleLimits.userMessage : newsArticleLimits.other
-  if (items.length > limit) {
-    problems.push(
-      problem(
-        'NEWS_TOO_MANY_ARTICLES',
-        `The news reply holds ${items.length} articles; WeChat allows ${limit} in a reply to ${toUser ? 'a user message' : 'an event'}. Send one card, or push the others with the customer-service API.`,
-      ),
-    )
+  if (reply.msgType === 'text') {
+    const bytes = Buffer.byteLength(reply.content, 'utf8')
+    if (bytes > TEXT_REPLY_MAX_BYTES) {
+      problems.push(
+        problem(
+          'TEXT_TOO_LONG',
+          `The text reply is ${bytes} bytes of UTF-8; WeChat allows ${TEXT_REPLY_MAX_BYTES} (a CJK character is 3 bytes) and cuts or drops longer ones. Split it (splitText) and send the rest with the customer-service API.`,
+        ),
+      )
+    }
   }
-  const count = textOf(root['ArticleCount'])?.trim()
-  if (count !== String(items.length)) {
-    problems.push(problem('NEWS_COUNT_MISMATCH', `The news reply's ArticleCount is ${preview(count ?? '(missing)')} but it holds ${items.length} <item>s.`))
-  }
-  const articles: Article[] = items.map((item, i) => {
-    const el = elementOf(item) ?? {}
-    const title = textOf(el['Title'])
-    if (title === undefined || title === '') missing(problems, `Articles><item #${i + 1}><Title`, 'news')
-    const article: Article = { title: title ?? '' }
-    const description = textOf(el['Description'])
-    const picUrl = textOf(el['PicUrl'])
-    const url = textOf(el['Url'])
-    if (description !== undefined) article.description = description
-    if (picUrl !== undefined) article.picUrl = picUrl
-    if (url !== undefined) article.url = url
-    return article
-  })
-  return { msgType: 'news', articles }
+  return reply
 }

@@ -1,26 +1,30 @@
 /**
- * Building the pushes WeChat sends to a 公众号 server: every ordinary message kind and the
- * user-triggered events, with the fields each needs, in WeChat's element order.
+ * The inputs of {@link Emulator.send}: every ordinary message kind and every event of the core's
+ * catalogue, with the fields each needs and realistic defaults for what WeChat fills in itself
+ * (MediaId, MsgId, CreateTime, …). The push itself is written by the core's `writeMessage`, so
+ * the emulator sends exactly what the kit reads.
  *
  * Field names are the camelCase of the XML elements, as in the core's `Message` types
- * (`Location_X` → `locationX`), so what you send reads like what your handler receives. Everything
- * WeChat would fill in itself (MediaId, MsgId, CreateTime, …) has a realistic default.
+ * (`Location_X` → `locationX`), so what you send reads like what your handler receives.
  *
- * Official references:
- * - https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
- * - https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
- * - https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Custom_Menu_Push_Events.html
+ * Official references, by input:
+ * - TextInput … LinkInput (ordinary messages):
+ *   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+ * - SubscribeInput, UnsubscribeInput, ScanInput, LocationEventInput, ClickInput, ViewInput (VIEW):
+ *   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+ * - ViewInput (view_miniprogram), ScancodeInput, PicsInput, LocationSelectInput:
+ *   https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Custom_Menu_Push_Events.html
+ * - TemplateSendJobFinishInput:
+ *   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
+ * - CatalogueEventInput: the page of each event is listed in the core's catalogue (`messages.ts`).
  *
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { WxMpError, XmlBuilder, type XmlValue } from '../core/index.js'
+import { WxMpError, catalogue, writeMessage, type FieldTable, type Fields, type KnownEvent, type MessageToWrite, type XmlElement } from '../core/index.js'
 
 /**
  * Fields any push input may override; defaults come from the emulator.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface PushOverrides {
   /** The sender's OpenID (`FromUserName`). */
@@ -44,9 +48,6 @@ interface WithMsgId extends PushOverrides {
 
 /**
  * A text message (`MsgType` text).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface TextInput extends WithMsgId {
   msgType: 'text'
@@ -54,9 +55,6 @@ export interface TextInput extends WithMsgId {
 }
 /**
  * An image message; `picUrl` is what WeChat's CDN link would be.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface ImageInput extends WithMsgId {
   msgType: 'image'
@@ -65,9 +63,6 @@ export interface ImageInput extends WithMsgId {
 }
 /**
  * A voice message; `recognition` is the speech-to-text result (when the account enabled it).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface VoiceInput extends WithMsgId {
   msgType: 'voice'
@@ -78,9 +73,6 @@ export interface VoiceInput extends WithMsgId {
 }
 /**
  * A video or short-video message.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface VideoInput extends WithMsgId {
   msgType: 'video' | 'shortvideo'
@@ -89,9 +81,6 @@ export interface VideoInput extends WithMsgId {
 }
 /**
  * A location message: `locationX` is the latitude, `locationY` the longitude (WeChat's names).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface LocationInput extends WithMsgId {
   msgType: 'location'
@@ -103,9 +92,6 @@ export interface LocationInput extends WithMsgId {
 }
 /**
  * A link message (a shared article).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface LinkInput extends WithMsgId {
   msgType: 'link'
@@ -116,9 +102,6 @@ export interface LinkInput extends WithMsgId {
 
 /**
  * `subscribe`: `eventKey` `qrscene_…` and `ticket` for a subscribe through a parametric QR code.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface SubscribeInput extends PushOverrides {
   msgType: 'event'
@@ -128,9 +111,6 @@ export interface SubscribeInput extends PushOverrides {
 }
 /**
  * `unsubscribe`.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface UnsubscribeInput extends PushOverrides {
   msgType: 'event'
@@ -138,9 +118,6 @@ export interface UnsubscribeInput extends PushOverrides {
 }
 /**
  * `SCAN`: a subscriber scanned a parametric QR code; `eventKey` is the scene.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface ScanInput extends PushOverrides {
   msgType: 'event'
@@ -150,9 +127,6 @@ export interface ScanInput extends PushOverrides {
 }
 /**
  * `LOCATION`: the periodic location report of a user who allowed it.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface LocationEventInput extends PushOverrides {
   msgType: 'event'
@@ -163,9 +137,6 @@ export interface LocationEventInput extends PushOverrides {
 }
 /**
  * `CLICK`: a menu button of type click; `eventKey` is the button's key.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface ClickInput extends PushOverrides {
   msgType: 'event'
@@ -174,9 +145,6 @@ export interface ClickInput extends PushOverrides {
 }
 /**
  * `VIEW` (a link button: `eventKey` is the URL) and `view_miniprogram` (the page path).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface ViewInput extends PushOverrides {
   msgType: 'event'
@@ -186,9 +154,6 @@ export interface ViewInput extends PushOverrides {
 }
 /**
  * `scancode_push` / `scancode_waitmsg`: the menu's scanner read `scanResult`.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface ScancodeInput extends PushOverrides {
   msgType: 'event'
@@ -200,9 +165,6 @@ export interface ScancodeInput extends PushOverrides {
 }
 /**
  * `pic_sysphoto` / `pic_photo_or_album` / `pic_weixin`: photos sent from a menu button.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface PicsInput extends PushOverrides {
   msgType: 'event'
@@ -213,9 +175,6 @@ export interface PicsInput extends PushOverrides {
 }
 /**
  * `location_select`: a location picked from a menu button.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface LocationSelectInput extends PushOverrides {
   msgType: 'event'
@@ -229,9 +188,6 @@ export interface LocationSelectInput extends PushOverrides {
 }
 /**
  * `TEMPLATESENDJOBFINISH`: the delivery report of a template message.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export interface TemplateSendJobFinishInput extends PushOverrides {
   msgType: 'event'
@@ -241,11 +197,9 @@ export interface TemplateSendJobFinishInput extends PushOverrides {
   status?: string
 }
 /**
- * Any other push, element by element after the common header (`{ custom: true, msgType: 'event',
- * event: 'kf_create_session', elements: { KfAccount: 'a@gh' } }`).
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+ * Any other push, element by element after the common header (`{ custom: true, msgType:
+ * 'hologram', elements: { HoloUrl: '…' } }`): written exactly as given, for kinds the catalogue
+ * does not know (yet).
  */
 export interface CustomPushInput extends PushOverrides {
   custom: true
@@ -254,13 +208,8 @@ export interface CustomPushInput extends PushOverrides {
   elements?: Readonly<Record<string, string | number>>
 }
 
-/**
- * Every kind of event the emulator models.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
- */
-export type EventInput =
+/** The events with an input of their own above. */
+type FriendlyEventInput =
   | SubscribeInput
   | UnsubscribeInput
   | ScanInput
@@ -272,12 +221,24 @@ export type EventInput =
   | LocationSelectInput
   | TemplateSendJobFinishInput
 
+type OtherEvent = Exclude<KnownEvent, FriendlyEventInput['event']>
+
+/**
+ * Every other event of the catalogue (MASSSENDJOBFINISH, PUBLISHJOBFINISH, subscribe_msg_*,
+ * kf_*_session), in the catalogue's own shape: any field may be given, the ones WeChat always
+ * sends get a realistic default (`{ msgType: 'event', event: 'kf_create_session', kfAccount:
+ * 'kf2001@gh_…' }`).
+ */
+export type CatalogueEventInput = {
+  [E in OtherEvent]: PushOverrides & { msgType: 'event'; event: E } & Partial<Fields<(typeof catalogue)['events'][E]>>
+}[OtherEvent]
+
+/** Every kind of event the emulator sends: all the events of the core's catalogue. */
+export type EventInput = FriendlyEventInput | CatalogueEventInput
+
 /**
  * What {@link Emulator.send} takes: a string (a text message), one of the typed inputs, or a
  * {@link CustomPushInput}.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export type PushInput =
   | string
@@ -290,20 +251,10 @@ export type PushInput =
   | EventInput
   | CustomPushInput
 
-/**
- * The `Event` values of {@link EventInput}.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
- */
+/** The `Event` values of {@link EventInput}: every event of the catalogue. */
 export type EmulatedEvent = EventInput['event']
 
-/**
- * A push ready to be sealed: its XML elements in order, and the header values the judge needs.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
- */
+/** A push ready to be sealed: the message, its XML, and the header values the judge needs. */
 export interface BuiltPush {
   toUserName: string
   fromUserName: string
@@ -312,16 +263,13 @@ export interface BuiltPush {
   event?: string
   /** Present for ordinary messages: the 64-bit id as a decimal string. */
   msgId?: string
-  /** The elements of the `<xml>` document, in order. */
-  elements: ReadonlyArray<readonly [string, XmlValue]>
+  /** The message as the core writes it. */
+  message: MessageToWrite
+  /** The plaintext `<xml>` document (`writeMessage(message)`). */
+  xml: string
 }
 
-/**
- * The defaults {@link buildPush} fills in.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
- */
+/** The defaults {@link buildPush} fills in. */
 export interface PushDefaults {
   fromUserName: string
   toUserName: string
@@ -334,9 +282,6 @@ const MAX_MSG_ID = 2n ** 63n - 1n
 
 /**
  * A random MsgId that looks like WeChat's: a 19-digit decimal below 2^63, as a string.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export function randomMsgId(): string {
   const n = randomBytes(8).readBigUInt64BE(0) % (MAX_MSG_ID - MIN_MSG_ID)
@@ -345,9 +290,6 @@ export function randomMsgId(): string {
 
 /**
  * A random OpenID of WeChat's shape: `o` and 27 base64url characters.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export function randomOpenId(): string {
   return 'o' + randomBytes(21).toString('base64url').slice(0, 27)
@@ -355,29 +297,9 @@ export function randomOpenId(): string {
 
 /**
  * A random original id of WeChat's shape: `gh_` and 12 hex digits.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export function randomOriginalId(): string {
   return 'gh_' + randomBytes(6).toString('hex')
-}
-
-/**
- * A 64-bit integer written bare, as WeChat writes `<MsgId>` (servers that read it with a regex
- * expect digits, not CDATA). `XmlBuilder` writes only safe integers bare, so this value renders
- * itself; it holds nothing but decimal digits, so nothing can be injected.
- */
-class BareInteger extends XmlBuilder {
-  readonly #digits: string
-  constructor(digits: string) {
-    super()
-    if (!/^\d{1,20}$/.test(digits)) throw new WxMpError('INVALID_CONFIG', `A MsgId must be decimal digits, got ${JSON.stringify(digits)}.`)
-    this.#digits = digits
-  }
-  override toString(): string {
-    return this.#digits
-  }
 }
 
 function randomMediaId(): string {
@@ -398,170 +320,186 @@ function requireField(value: unknown, what: string): void {
   }
 }
 
-type Elements = Array<readonly [string, XmlValue]>
+function requireMsgId(value: string): string {
+  if (!/^\d{1,20}$/.test(value)) throw new WxMpError('INVALID_CONFIG', `A MsgId must be decimal digits, got ${JSON.stringify(value)}.`)
+  return value
+}
 
-/** The kind-specific elements of a typed input (after MsgType / Event). */
-function kindElements(input: Exclude<PushInput, string | CustomPushInput>): Elements {
+type Friendly = Exclude<PushInput, string | CustomPushInput | CatalogueEventInput>
+
+/** The kind-specific fields of a typed input, in the catalogue's shape. */
+function kindFields(input: Friendly): Record<string, unknown> {
   switch (input.msgType) {
     case 'text':
       if (typeof input.content !== 'string') throw new WxMpError('INVALID_CONFIG', 'A text push needs content: a string.')
-      return [['Content', input.content]]
+      return { content: input.content }
     case 'image':
       requireField(input.picUrl, 'image picUrl')
-      return [['PicUrl', input.picUrl], ['MediaId', input.mediaId ?? randomMediaId()]]
-    case 'voice': {
-      const els: Elements = [['MediaId', input.mediaId ?? randomMediaId()], ['Format', input.format ?? 'amr']]
-      if (input.recognition !== undefined) els.push(['Recognition', input.recognition])
-      return els
-    }
+      return { picUrl: input.picUrl, mediaId: input.mediaId ?? randomMediaId() }
+    case 'voice':
+      return {
+        mediaId: input.mediaId ?? randomMediaId(),
+        format: input.format ?? 'amr',
+        ...(input.recognition === undefined ? {} : { recognition: input.recognition }),
+      }
     case 'video':
     case 'shortvideo':
-      return [['MediaId', input.mediaId ?? randomMediaId()], ['ThumbMediaId', input.thumbMediaId ?? randomMediaId()]]
+      return { mediaId: input.mediaId ?? randomMediaId(), thumbMediaId: input.thumbMediaId ?? randomMediaId() }
     case 'location':
       requireField(input.locationX, 'location locationX (latitude)')
       requireField(input.locationY, 'location locationY (longitude)')
-      return [
-        ['Location_X', text(input.locationX)],
-        ['Location_Y', text(input.locationY)],
-        ['Scale', text(input.scale ?? 15)],
-        ['Label', input.label ?? ''],
-      ]
+      return { locationX: text(input.locationX), locationY: text(input.locationY), scale: text(input.scale ?? 15), label: input.label ?? '' }
     case 'link':
       requireField(input.url, 'link url')
-      return [['Title', input.title ?? input.url], ['Description', input.description ?? ''], ['Url', input.url]]
+      return { title: input.title ?? input.url, description: input.description ?? '', url: input.url }
     case 'event':
-      return eventElements(input)
+      return eventFields(input)
   }
 }
 
-function eventElements(input: EventInput): Elements {
-  const els: Elements = [['Event', input.event]]
+function eventFields(input: FriendlyEventInput): Record<string, unknown> {
   switch (input.event) {
     case 'subscribe':
       // WeChat sends an empty EventKey for an ordinary subscribe.
-      els.push(['EventKey', input.eventKey ?? ''])
-      if (input.ticket !== undefined) els.push(['Ticket', input.ticket])
-      return els
+      return { eventKey: input.eventKey ?? '', ...(input.ticket === undefined ? {} : { ticket: input.ticket }) }
     case 'unsubscribe':
-      els.push(['EventKey', ''])
-      return els
+      return { eventKey: '' }
     case 'SCAN':
       requireField(input.eventKey, 'SCAN eventKey (the QR scene)')
-      els.push(['EventKey', input.eventKey])
-      if (input.ticket !== undefined) els.push(['Ticket', input.ticket])
-      return els
+      return { eventKey: input.eventKey, ...(input.ticket === undefined ? {} : { ticket: input.ticket }) }
     case 'LOCATION':
       requireField(input.latitude, 'LOCATION latitude')
       requireField(input.longitude, 'LOCATION longitude')
-      els.push(['Latitude', text(input.latitude)], ['Longitude', text(input.longitude)], ['Precision', text(input.precision ?? '65.000000')])
-      return els
+      return { latitude: text(input.latitude), longitude: text(input.longitude), precision: text(input.precision ?? '65.000000') }
     case 'CLICK':
       requireField(input.eventKey, 'CLICK eventKey (the button key)')
-      els.push(['EventKey', input.eventKey])
-      return els
+      return { eventKey: input.eventKey }
     case 'VIEW':
     case 'view_miniprogram':
       requireField(input.eventKey, `${input.event} eventKey`)
-      els.push(['EventKey', input.eventKey])
-      if (input.menuId !== undefined) els.push(['MenuId', input.menuId])
-      return els
+      return { eventKey: input.eventKey, ...(input.menuId === undefined ? {} : { menuId: input.menuId }) }
     case 'scancode_push':
     case 'scancode_waitmsg':
       requireField(input.eventKey, `${input.event} eventKey (the button key)`)
-      els.push(
-        ['EventKey', input.eventKey],
-        ['ScanCodeInfo', new XmlBuilder().add('ScanType', input.scanType ?? 'qrcode').add('ScanResult', input.scanResult ?? '')],
-      )
-      return els
+      return { eventKey: input.eventKey, scanCodeInfo: { scanType: input.scanType ?? 'qrcode', scanResult: input.scanResult ?? '' } }
     case 'pic_sysphoto':
     case 'pic_photo_or_album':
     case 'pic_weixin': {
       requireField(input.eventKey, `${input.event} eventKey (the button key)`)
       const sums = input.picMd5Sums ?? [randomMd5()]
-      const list = new XmlBuilder()
-      for (const sum of sums) list.add('item', new XmlBuilder().add('PicMd5Sum', sum))
-      els.push(['EventKey', input.eventKey], ['SendPicsInfo', new XmlBuilder().add('Count', sums.length).add('PicList', list)])
-      return els
+      return { eventKey: input.eventKey, sendPicsInfo: { count: sums.length, picList: sums.map((picMd5Sum) => ({ picMd5Sum })) } }
     }
     case 'location_select':
       requireField(input.eventKey, 'location_select eventKey (the button key)')
-      els.push(
-        ['EventKey', input.eventKey],
-        [
-          'SendLocationInfo',
-          new XmlBuilder()
-            .add('Location_X', text(input.locationX))
-            .add('Location_Y', text(input.locationY))
-            .add('Scale', text(input.scale ?? 15))
-            .add('Label', input.label ?? '')
-            .add('Poiname', input.poiname),
-        ],
-      )
-      return els
+      return {
+        eventKey: input.eventKey,
+        sendLocationInfo: {
+          locationX: text(input.locationX),
+          locationY: text(input.locationY),
+          scale: text(input.scale ?? 15),
+          label: input.label ?? '',
+          ...(input.poiname === undefined ? {} : { poiname: input.poiname }),
+        },
+      }
     case 'TEMPLATESENDJOBFINISH':
-      els.push(['MsgID', new BareInteger(input.msgId ?? randomMsgId())], ['Status', input.status ?? 'success'])
-      return els
+      return { msgId: requireMsgId(input.msgId ?? randomMsgId()), status: input.status ?? 'success' }
   }
 }
 
 /**
- * Builds the push WeChat would send for `input`, with the header (`ToUserName`, `FromUserName`,
- * `CreateTime` in seconds, `MsgType`) first and `MsgId` last, as WeChat orders them. Every text
- * goes through the core's CDATA-safe {@link XmlBuilder}.
+ * What WeChat always sends for the events of {@link CatalogueEventInput}, as the official samples
+ * show it; a field the input gives replaces its default.
+ */
+const catalogueEventDefaults: { [E in OtherEvent]: () => Record<string, unknown> } = {
+  MASSSENDJOBFINISH: () => ({ msgId: randomMsgId(), status: 'send success', totalCount: 1, filterCount: 1, sentCount: 1, errorCount: 0 }),
+  PUBLISHJOBFINISH: () => ({ publishEventInfo: { publishId: String(randomBytes(4).readUInt32BE(0)), publishStatus: '0' } }),
+  subscribe_msg_popup_event: () => ({ subscribeMsgPopupEvent: [{ templateId: 'TEMPLATE_ID', subscribeStatusString: 'accept', popupScene: '0' }] }),
+  subscribe_msg_change_event: () => ({ subscribeMsgChangeEvent: [{ templateId: 'TEMPLATE_ID', subscribeStatusString: 'reject' }] }),
+  subscribe_msg_sent_event: () => ({ subscribeMsgSentEvent: [{ templateId: 'TEMPLATE_ID', msgId: randomMsgId(), errorCode: '0', errorStatus: 'success' }] }),
+  kf_create_session: () => ({ kfAccount: 'test1@test' }),
+  kf_close_session: () => ({ kfAccount: 'test1@test' }),
+  kf_switch_session: () => ({ fromKfAccount: 'test1@test', toKfAccount: 'test2@test' }),
+}
+
+const overrideNames = new Set(['msgType', 'event', 'fromUserName', 'toUserName', 'createTime', 'extra', 'custom', 'elements'])
+
+/**
+ * Splits `extra` elements for a known kind: an element the catalogue has a top-level text field
+ * for (`KfAccount`, `EventKey`, `MsgID`) sets that field (over the input's own value); any other
+ * element goes to `raw`, written after the kind's elements as it is.
+ */
+function splitExtra(table: FieldTable, extra: PushOverrides['extra']): { fields: Record<string, string>; raw?: XmlElement } {
+  if (extra === undefined) return { fields: {} }
+  const fields: Record<string, string> = {}
+  const raw: XmlElement = {}
+  for (const [tag, value] of Object.entries(extra)) {
+    const name = Object.keys(table).find((n) => {
+      const spec = table[n]!
+      return spec.kind === 'text' && (spec.tag === tag || spec.aliases?.includes(tag))
+    })
+    if (name !== undefined) fields[name] = String(value)
+    else raw[tag] = String(value)
+  }
+  return { fields, raw }
+}
+
+/**
+ * Builds the push WeChat would send for `input` and writes it with the core's `writeMessage`:
+ * the header (`ToUserName`, `FromUserName`, `CreateTime` in seconds, `MsgType`, `Event`) first,
+ * then the kind's elements in WeChat's order.
  *
  * @throws {WxMpError} `INVALID_CONFIG` when a required field is missing.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
 export function buildPush(input: PushInput, defaults: PushDefaults): BuiltPush {
   const typed = typeof input === 'string' ? ({ msgType: 'text', content: input } satisfies TextInput) : input
   if (typed === null || typeof typed !== 'object' || typeof typed.msgType !== 'string' || typed.msgType === '') {
     throw new WxMpError('INVALID_CONFIG', 'A push needs a msgType (text, image, voice, video, shortvideo, location, link or event).')
   }
-  const toUserName = typed.toUserName ?? defaults.toUserName
-  const fromUserName = typed.fromUserName ?? defaults.fromUserName
-  const createTime = typed.createTime ?? Math.floor(defaults.now() / 1000)
-  const elements: Elements = [
-    ['ToUserName', toUserName],
-    ['FromUserName', fromUserName],
-    ['CreateTime', createTime],
-    ['MsgType', typed.msgType],
-  ]
-  let msgId: string | undefined
-  let event: string | undefined
-  if ('custom' in typed) {
-    if (typed.event !== undefined) elements.push(['Event', typed.event])
-    event = typed.event
-    for (const [tag, value] of Object.entries(typed.elements ?? {})) elements.push([tag, value])
-  } else {
-    elements.push(...kindElements(typed))
-    if (typed.msgType === 'event') event = typed.event
-    else {
-      msgId = typed.msgId ?? randomMsgId()
-      elements.push(['MsgId', new BareInteger(msgId)])
-    }
+  const header = {
+    toUserName: typed.toUserName ?? defaults.toUserName,
+    fromUserName: typed.fromUserName ?? defaults.fromUserName,
+    createTime: typed.createTime ?? Math.floor(defaults.now() / 1000),
   }
-  for (const [tag, value] of Object.entries(typed.extra ?? {})) elements.push([tag, value])
+  let message: MessageToWrite
+  let msgId: string | undefined
+  if ('custom' in typed) {
+    // Written element by element, as an unknown kind: the writer then takes raw exactly.
+    const raw: XmlElement = {}
+    for (const [tag, value] of Object.entries({ ...typed.elements, ...typed.extra })) raw[tag] = String(value)
+    message =
+      typed.event !== undefined
+        ? { ...header, msgType: 'event', event: 'unknown', originalEvent: typed.event, raw }
+        : { ...header, msgType: 'unknown', originalMsgType: typed.msgType, raw }
+  } else {
+    const isEvent = typed.msgType === 'event'
+    const kind = isEvent ? (typed as EventInput).event : typed.msgType
+    const tables = (isEvent ? catalogue.events : catalogue.messages) as Record<string, FieldTable>
+    if (!Object.hasOwn(tables, kind)) {
+      throw new WxMpError('INVALID_CONFIG', `Unknown ${isEvent ? 'event' : 'msgType'} ${JSON.stringify(kind)}: send it as { custom: true, … } with its elements.`)
+    }
+    const extra = splitExtra(tables[kind]!, typed.extra)
+    const given = { ...typed, ...extra.fields } as typeof typed
+    let fields: Record<string, unknown>
+    if (Object.hasOwn(catalogueEventDefaults, kind)) {
+      fields = catalogueEventDefaults[kind as OtherEvent]()
+      for (const [name, value] of Object.entries(given)) if (!overrideNames.has(name) && value !== undefined) fields[name] = value
+    } else {
+      fields = { ...kindFields(given as Friendly), ...extra.fields }
+      if (!isEvent) {
+        msgId = requireMsgId((given as TextInput).msgId ?? randomMsgId())
+        fields['msgId'] = msgId
+      }
+    }
+    const raw = extra.raw
+    message = { ...header, ...fields, msgType: typed.msgType, ...(isEvent ? { event: kind } : {}), ...(raw ? { raw } : {}) } as MessageToWrite
+  }
+  const event = typed.msgType === 'event' ? (typed as EventInput | CustomPushInput).event : undefined
   return {
-    toUserName,
-    fromUserName,
-    createTime,
+    ...header,
     msgType: typed.msgType,
     ...(event === undefined ? {} : { event }),
     ...(msgId === undefined ? {} : { msgId }),
-    elements,
+    message,
+    xml: writeMessage(message),
   }
-}
-
-/**
- * Writes elements into an `<xml>` document through {@link XmlBuilder}.
- *
- * Official reference:
- * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
- */
-export function pushDocument(elements: BuiltPush['elements']): string {
-  const xml = new XmlBuilder()
-  for (const [tag, value] of elements) xml.add(tag, value)
-  return xml.toDocument()
 }

@@ -71,6 +71,7 @@ const refusals: Record<WxMpErrorCode, { status: number; body: string }> = {
   DOCTYPE_FORBIDDEN: { status: 400, body: 'malformed push: DOCTYPE and entities are refused' },
   INVALID_REPLY: { status: 400, body: 'bad request' },
   INVALID_CONFIG: { status: 400, body: 'bad request' },
+  INVALID_MESSAGE: { status: 400, body: 'bad request' },
   // The dispatcher answers store failures itself (onDedupError); this is only a last resort.
   STORE_UNAVAILABLE: { status: 503, body: 'shared store unavailable: check WX_MP_REDIS_URL' },
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { WxMpError, isWxMpError, WxMpCrypto, computeSignature, parseMessage, parseXmlDocument, readCallback, renderReply, type CallbackInput, type WxMpErrorCode } from '../../src/index.js'
+import { WxMpError, isWxMpError, WxMpCrypto, computeSignature, parseMessage, parseXmlDocument, readCallback, renderReply, writeMessage, type CallbackInput, type WxMpErrorCode } from '../../src/index.js'
 import { createRedisStore } from '../../src/store/index.js'
 import { envelope, thrown } from './helpers.js'
 
@@ -36,6 +36,7 @@ const triggers: Record<WxMpErrorCode, () => unknown> = {
   PAYLOAD_TOO_LARGE: () => refusal({ method: 'POST', query: signed(), body: 'x'.repeat(100) }, undefined, 10),
   // A store call that cannot be done (here: before connect(); the outage cases live in test/store).
   STORE_UNAVAILABLE: () => createRedisStore({ url: 'redis://127.0.0.1:6379' }).get('k'),
+  INVALID_MESSAGE: () => writeMessage({ ...to, createTime: 1, msgType: 'text', content: 42 } as never),
 }
 
 /** What a trigger throws, or the reason its promise rejects with. */

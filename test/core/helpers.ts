@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Test } from 'tap'
-import { isWxMpError, type WxMpErrorCode } from '../../src/index.js'
+import { XmlBuilder, isWxMpError, writeMessage, type WxMpErrorCode } from '../../src/index.js'
 
 /** Runs `fn` and returns what it threw (undefined when it did not throw). */
 export function thrown(fn: () => unknown): unknown {
@@ -59,17 +59,26 @@ export const officialVectors: OfficialVector[] = JSON.parse(
   readFileSync(new URL('../vectors/official-doc.json', import.meta.url), 'utf8'),
 ) as OfficialVector[]
 
-/** A minimal XML envelope of a safe-mode push around an `Encrypt` value. */
+/**
+ * The safe-mode envelope `<xml><ToUserName/><Encrypt/></xml>` around a given `Encrypt` value (which
+ * may be deliberately broken, so not sealed here: `WxMpCrypto.sealPush` makes real ones).
+ */
 export function envelope(encrypt: string, toUserName = 'gh_97417a04a28d'): string {
-  return `<xml><ToUserName><![CDATA[${toUserName}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`
+  return new XmlBuilder().add('ToUserName', toUserName).add('Encrypt', encrypt).toDocument()
 }
 
-/** A plain-text user message, as WeChat pushes it (CDATA for text, bare numbers). */
+/**
+ * A plain-text user message as WeChat pushes it (written by the core's writeMessage: CDATA for
+ * text, bare numbers); `extra` is XML appended inside the root, for tests of odd documents.
+ */
 export function textPush(content: string, extra = ''): string {
-  return (
-    '<xml><ToUserName><![CDATA[gh_123456789abc]]></ToUserName>' +
-    '<FromUserName><![CDATA[oUser123]]></FromUserName>' +
-    '<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType>' +
-    `<Content><![CDATA[${content}]]></Content><MsgId>24123456789012345</MsgId>${extra}</xml>`
-  )
+  const xml = writeMessage({
+    toUserName: 'gh_123456789abc',
+    fromUserName: 'oUser123',
+    createTime: 1700000000,
+    msgType: 'text',
+    content,
+    msgId: '24123456789012345',
+  })
+  return extra === '' ? xml : xml.slice(0, -'</xml>'.length) + extra + '</xml>'
 }

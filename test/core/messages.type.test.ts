@@ -6,6 +6,8 @@
 import t from 'tap'
 import {
   parseMessage,
+  parseReply,
+  writeMessage,
   renderReply,
   reply,
   isUnknownMessage,
@@ -144,6 +146,23 @@ export function replies(msg: TextMessage): void {
   // @ts-expect-error renderReply needs the incoming message
   renderReply('x')
   void wrongType, upper, noMedia, noThumb, noTitle, numeric
+}
+
+export function writing(msg: Message): void {
+  const head = { toUserName: 'gh', fromUserName: 'o', createTime: 1 }
+  writeMessage(msg) // whatever parseMessage returns can be written back
+  writeMessage({ ...head, msgType: 'text', content: 'x', msgId: '1' }) // raw is optional for known kinds
+  writeMessage({ ...head, msgType: 'event', event: 'SCAN', eventKey: 'k' }) // derived qrScene is not needed
+  writeMessage({ ...head, msgType: 'unknown', originalMsgType: 'hologram', raw: { HoloUrl: 'u' } })
+  // @ts-expect-error an unknown kind is written from raw
+  writeMessage({ ...head, msgType: 'unknown', originalMsgType: 'hologram' })
+  // @ts-expect-error text content is a string
+  writeMessage({ ...head, msgType: 'text', content: 42, msgId: '1' })
+  // @ts-expect-error a CLICK event needs its eventKey
+  writeMessage({ ...head, msgType: 'event', event: 'CLICK' })
+  const parsed = parseReply('<xml/>')
+  expectType<ReplyMessage>(parsed.reply)
+  expectType<number>(parsed.createTime)
 }
 
 t.pass('compile-only type tests (checked by tsc)')

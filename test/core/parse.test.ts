@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseMessage, isUnknownMessage, isEvent, sentMsgType, sentEvent, camelCaseTag, catalogue, type Message } from '../../src/index.js'
+import { parseMessage, isUnknownMessage, isEvent, sentMsgType, sentEvent, camelCaseTag, catalogue, MISSING_CREATE_TIME, type Message } from '../../src/index.js'
 import { textPush, throwsCode } from './helpers.js'
 
 /** The common header of a push, as in the official samples. */
@@ -409,7 +409,7 @@ t.test('unknown MsgType and Event become typed unknown messages', async (t) => {
   t.equal(unknownEvent.raw['Event'], 'Future_EVENT')
   t.same(
     { ...unknownEvent, raw: undefined },
-    { ...head, msgType: 'event', event: 'unknown', originalEvent: 'Future_EVENT', eventKey: 'k', someInfo: { Nested: '1' }, raw: undefined },
+    { ...head, msgType: 'event', event: 'unknown', originalEvent: 'Future_EVENT', eventKey: 'k', someInfo: { nested: '1' }, raw: undefined },
     'fields camelCased',
   )
   t.equal(unknownEvent.createTime, 1348831860, 'common fields still typed')
@@ -443,13 +443,9 @@ t.test('MALFORMED_XML', async (t) => {
   throwsCode(t, () => parseMessage(textPush('x').replace(/<MsgType>.*?<\/MsgType>/, '<MsgType></MsgType>')), 'MALFORMED_XML', 'empty MsgType')
   throwsCode(t, () => parseMessage(textPush('x').replace(/<FromUserName>.*?<\/FromUserName>/, '')), 'MALFORMED_XML', 'missing FromUserName')
   throwsCode(t, () => parseMessage(textPush('x').replace(/<ToUserName>.*?<\/ToUserName>/, '')), 'MALFORMED_XML', 'missing ToUserName')
-  throwsCode(t, () => parseMessage(textPush('x').replace(/<CreateTime>.*?<\/CreateTime>/, '')), 'MALFORMED_XML', 'missing CreateTime')
   throwsCode(t, () => parseMessage(textPush('x').replace('<CreateTime>1700000000', '<CreateTime>soon')), 'MALFORMED_XML', 'CreateTime not an integer')
-  throwsCode(t, () => parseMessage(textPush('x').replace(/<Content>.*?<\/Content>/, '')), 'MALFORMED_XML', 'text without Content')
-  throwsCode(t, () => parseMessage(textPush('x').replace(/<MsgId>.*?<\/MsgId>/, '')), 'MALFORMED_XML', 'text without MsgId')
   throwsCode(t, () => parseMessage(textPush('x').replace(/<Content>.*?<\/Content>/, '<Content><b>bold</b></Content>')), 'MALFORMED_XML', 'Content with child elements')
   throwsCode(t, () => parseMessage(push('event', '')), 'MALFORMED_XML', 'event without Event')
-  throwsCode(t, () => parseMessage(push('event', '', 'CLICK')), 'MALFORMED_XML', 'CLICK without EventKey')
   throwsCode(t, () => parseMessage(push('event', '<EventKey>6</EventKey><SendPicsInfo>text</SendPicsInfo>', 'pic_weixin')), 'MALFORMED_XML', 'SendPicsInfo holding text')
   throwsCode(t, () => parseMessage(push('event', '<EventKey>6</EventKey><SendPicsInfo><Count>x</Count><PicList></PicList></SendPicsInfo>', 'pic_weixin')), 'MALFORMED_XML', 'Count not an integer')
   throwsCode(t, () => parseMessage('<xml><MsgType>text</MsgType><Content><![CDATA[unterminated</Content></xml>'), 'MALFORMED_XML', 'unterminated CDATA')
@@ -489,4 +485,53 @@ t.test('camelCaseTag', async (t) => {
     fail_idx: 'failIdx',
   }
   for (const [tag, name] of Object.entries(expected)) t.equal(camelCaseTag(tag), name, tag)
+})
+
+t.test('#9 item 9: MsgID on a text message, and missing non-essential elements, as published', async (t) => {
+  // A text push as some published pushes spell it: MsgID, not MsgId.
+  const published =
+    '<xml><ToUserName><![CDATA[gh_3a6a5f8ab1c2]]></ToUserName><FromUserName><![CDATA[oAbCdEfGhIjKlMnOpQrStUvWxYz0]]></FromUserName>' +
+    '<CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[this is a test]]></Content><MsgID>1234567890123456</MsgID></xml>'
+  t.same(fields(published), { ...head, msgType: 'text', content: 'this is a test', msgId: '1234567890123456' })
+  t.equal(parseMessage(published).raw['MsgID'], '1234567890123456', 'raw keeps the spelling sent')
+  const imageWithMsgId = push('image', '<PicUrl><![CDATA[u]]></PicUrl><MediaId><![CDATA[m]]></MediaId><MsgID>7</MsgID>')
+  t.same(fields(imageWithMsgId), { ...head, msgType: 'image', picUrl: 'u', mediaId: 'm', msgId: '7' })
+  const jobWithMsgId = push('event', '<MsgId>200163836</MsgId><Status><![CDATA[success]]></Status>', 'TEMPLATESENDJOBFINISH')
+  t.same(fields(jobWithMsgId), { ...head, msgType: 'event', event: 'TEMPLATESENDJOBFINISH', msgId: '200163836', status: 'success' }, 'events read MsgId too')
+
+  // Only the users and the type are required: the rest is absent, not a malformed push.
+  t.same(fields(textPush('x').replace(/<MsgId>.*?<\/MsgId>/, '')), { toUserName: 'gh_123456789abc', fromUserName: 'oUser123', createTime: 1700000000, msgType: 'text', content: 'x' }, 'text without MsgId')
+  t.same(fields(textPush('x').replace(/<Content>.*?<\/Content>/, '')), { toUserName: 'gh_123456789abc', fromUserName: 'oUser123', createTime: 1700000000, msgType: 'text', msgId: '24123456789012345' }, 'text without Content')
+  t.equal(parseMessage(textPush('x').replace(/<CreateTime>.*?<\/CreateTime>/, '')).createTime, MISSING_CREATE_TIME, 'missing CreateTime reads as 0')
+  t.equal(MISSING_CREATE_TIME, 0)
+  t.same(fields(push('event', '', 'CLICK')), { ...head, msgType: 'event', event: 'CLICK' }, 'CLICK without EventKey')
+  t.same(fields(push('event', '', 'SCAN')), { ...head, msgType: 'event', event: 'SCAN' }, 'SCAN without EventKey has no qrScene either')
+  t.same(fields(push('event', '<EventKey>k</EventKey>', 'scancode_push')), { ...head, msgType: 'event', event: 'scancode_push', eventKey: 'k' }, 'no ScanCodeInfo')
+  t.same(
+    fields(push('event', '<EventKey>k</EventKey><ScanCodeInfo><ScanType>qrcode</ScanType></ScanCodeInfo>', 'scancode_push')),
+    { ...head, msgType: 'event', event: 'scancode_push', eventKey: 'k', scanCodeInfo: { scanType: 'qrcode' } },
+    'a nested element lacking a child',
+  )
+})
+
+t.test('#9 item 8: unknown kinds get every element camelCased, nested ones too', async (t) => {
+  const msg = parseMessage(
+    push(
+      'future_kind',
+      '<Event><![CDATA[opened]]></Event><Card_Info><Card_Id>c1</Card_Id><Sub_Items><item><Item_Name>a</Item_Name></item><item><Item_Name>b</Item_Name></item></Sub_Items></Card_Info>',
+    ),
+  )
+  const { raw: _raw, ...typed } = msg as Message & Record<string, unknown>
+  t.same(typed, {
+    ...head,
+    msgType: 'unknown',
+    originalMsgType: 'future_kind',
+    event: 'opened',
+    cardInfo: { cardId: 'c1', subItems: { item: [{ itemName: 'a' }, { itemName: 'b' }] } },
+  })
+  t.same(msg.raw['Card_Info'], { Card_Id: 'c1', Sub_Items: { item: [{ Item_Name: 'a' }, { Item_Name: 'b' }] } }, 'raw keeps the XML names')
+  // elements cannot overwrite what the kit sets
+  const sneaky = parseMessage(push('future_kind', '<Raw>x</Raw><OriginalMsgType>text</OriginalMsgType>'))
+  t.equal((sneaky as { originalMsgType?: unknown }).originalMsgType, 'future_kind')
+  t.type(sneaky.raw, 'object')
 })

@@ -1,8 +1,9 @@
 /**
  * Shared helpers of the test/server suite (not a test file: tap only runs `*.test.ts`).
  *
- * Requests are built with the protocol core (computeSignature, WxMpCrypto, XmlBuilder), so a
- * request the server accepts is one WeChat could have sent. Time is a {@link FakeClock}: nothing
+ * Requests are built with the protocol core's WeChat side (writeMessage, signPushQuery,
+ * WxMpCrypto.sealPush, WxMpCrypto.openReply), so a request the server accepts is one WeChat could
+ * have sent. Time is a {@link FakeClock}: nothing
  * in this suite sleeps or asserts on elapsed time.
  */
 import { Writable } from 'node:stream'
@@ -10,13 +11,17 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import type { Test } from 'tap'
 import {
   WxMpCrypto,
-  XmlBuilder,
+  catalogue,
   computeSignature,
   createLogger,
   createServer,
+  isWxMpError,
   parseXmlDocument,
+  signPushQuery,
+  writeMessage,
   type Clock,
   type CreateServerOptions,
+  type MessageToWrite,
   type XmlElement,
 } from '../../src/index.js'
 
@@ -199,14 +204,14 @@ export interface TextPush {
 
 /** A text message as WeChat pushes it. */
 export function textXml(p: TextPush = {}): string {
-  return new XmlBuilder()
-    .add('ToUserName', p.to ?? ACCOUNT)
-    .add('FromUserName', p.from ?? USER)
-    .add('CreateTime', p.createTime ?? T0_S)
-    .add('MsgType', 'text')
-    .add('Content', p.content ?? 'hello')
-    .add('MsgId', p.msgId ?? '23456789012345678')
-    .toDocument()
+  return writeMessage({
+    toUserName: p.to ?? ACCOUNT,
+    fromUserName: p.from ?? USER,
+    createTime: p.createTime ?? T0_S,
+    msgType: 'text',
+    content: p.content ?? 'hello',
+    msgId: p.msgId ?? '23456789012345678',
+  })
 }
 
 export interface EventPush {
@@ -218,14 +223,14 @@ export interface EventPush {
 
 /** An event push. */
 export function eventXml(p: EventPush): string {
-  return new XmlBuilder()
-    .add('ToUserName', ACCOUNT)
-    .add('FromUserName', p.from ?? USER)
-    .add('CreateTime', p.createTime ?? T0_S)
-    .add('MsgType', 'event')
-    .add('Event', p.event)
-    .add('EventKey', p.eventKey)
-    .toDocument()
+  const head = { toUserName: ACCOUNT, fromUserName: p.from ?? USER, createTime: p.createTime ?? T0_S }
+  // EventKey goes in raw too: written as the catalogue field where the event has one, after the
+  // header otherwise (and for events the catalogue does not know).
+  const raw: XmlElement = p.eventKey === undefined ? {} : { EventKey: p.eventKey }
+  const message = Object.hasOwn(catalogue.events, p.event)
+    ? { ...head, msgType: 'event', event: p.event, ...(p.eventKey === undefined ? {} : { eventKey: p.eventKey }), raw }
+    : { ...head, msgType: 'event', event: 'unknown', originalEvent: p.event, raw }
+  return writeMessage(message as MessageToWrite)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,66 +250,53 @@ function url(path: string, params: Record<string, string>): string {
 
 /** The URL-verification GET. */
 export function verifyRequest(echostr: string, o: SignOptions = {}): InjectOptions {
-  const timestamp = String(o.timestamp ?? T0_S)
-  const nonce = o.nonce ?? '1514711492'
-  const signature = computeSignature(o.token ?? TOKEN, timestamp, nonce)
+  const { signature, timestamp, nonce } = signPushQuery(o.token ?? TOKEN, { timestamp: o.timestamp ?? T0_S, nonce: o.nonce ?? '1514711492' })
   return { method: 'GET', url: url(o.path ?? PATH, { signature, timestamp, nonce, echostr }) }
 }
 
 /** A plain-mode (明文模式) push of `xml`. */
 export function plainPush(xml: string, o: SignOptions & { contentType?: string | null } = {}): InjectOptions {
-  const timestamp = String(o.timestamp ?? T0_S)
-  const nonce = o.nonce ?? '1320562132'
-  const signature = computeSignature(o.token ?? TOKEN, timestamp, nonce)
+  const query = signPushQuery(o.token ?? TOKEN, { timestamp: o.timestamp ?? T0_S, nonce: o.nonce ?? '1320562132', openid: USER })
   const headers: Record<string, string> = {}
   if (o.contentType !== null) headers['content-type'] = o.contentType ?? 'text/xml'
-  return {
-    method: 'POST',
-    url: url(o.path ?? PATH, { signature, timestamp, nonce, openid: USER }),
-    payload: xml,
-    headers,
-  }
+  return { method: 'POST', url: url(o.path ?? PATH, { ...query }), payload: xml, headers }
 }
 
 export interface EncryptedOptions extends SignOptions {
   /** `safe` (ToUserName + Encrypt) or `compat` (plaintext fields + Encrypt). Default safe. */
   mode?: 'safe' | 'compat'
   crypto?: WxMpCrypto
-  /** Use this Encrypt value instead of encrypting `xml`. */
+  /** Put this Encrypt value in the body instead of the real one (a tampered push). */
   encrypt?: string
-  /** Use this msg_signature instead of signing the Encrypt value. */
+  /** Put this msg_signature on the URL instead of the real one. */
   msgSignature?: string
 }
 
 /**
- * An encrypted push: WeChat's query (`signature`, `timestamp`, `nonce`, `openid`,
- * `encrypt_type=aes`, `msg_signature` over the Encrypt value) and the envelope of the mode.
+ * An encrypted push, sealed by the core (`WxMpCrypto.sealPush`): WeChat's query (`signature`,
+ * `timestamp`, `nonce`, `openid`, `encrypt_type=aes`, `msg_signature` over the Encrypt value) and
+ * the envelope of the mode. `encrypt` / `msgSignature` tamper with the sealed push afterwards.
  */
 export function encryptedPush(xml: string, o: EncryptedOptions = {}): InjectOptions {
   const token = o.token ?? TOKEN
   const crypto = o.crypto ?? accountCrypto(APP_ID, token)
-  const timestamp = String(o.timestamp ?? T0_S)
-  const nonce = o.nonce ?? '1320562132'
-  const encrypt = o.encrypt ?? crypto.encrypt(xml)
-  const msgSignature = o.msgSignature ?? computeSignature(token, timestamp, nonce, encrypt)
-  const signature = computeSignature(token, timestamp, nonce)
-  let body: string
-  if ((o.mode ?? 'safe') === 'compat') {
-    // The plaintext fields of the message, then <Encrypt>, inside the same <xml> root.
-    body = xml.replace(/<\/xml>$/, new XmlBuilder().add('Encrypt', encrypt).toString() + '</xml>')
-  } else {
-    const to = parseXmlDocument(xml)['ToUserName']
-    body = new XmlBuilder()
-      .add('ToUserName', typeof to === 'string' ? to : ACCOUNT)
-      .add('Encrypt', encrypt)
-      .toDocument()
+  const to = parseXmlDocument(xml)['ToUserName']
+  const sealed = crypto.sealPush(xml, {
+    timestamp: o.timestamp ?? T0_S,
+    nonce: o.nonce ?? '1320562132',
+    mode: o.mode ?? 'safe',
+    openid: USER,
+    toUserName: typeof to === 'string' ? to : ACCOUNT,
+  })
+  let body = sealed.body
+  const query = { ...sealed.query }
+  if (o.encrypt !== undefined) {
+    const real = crypto.readEncrypt(sealed.body)
+    body = body.replace(real, () => o.encrypt!)
+    query.msg_signature = computeSignature(token, query.timestamp, query.nonce, o.encrypt)
   }
-  return {
-    method: 'POST',
-    url: url(o.path ?? PATH, { signature, timestamp, nonce, openid: USER, encrypt_type: 'aes', msg_signature: msgSignature }),
-    payload: body,
-    headers: { 'content-type': 'text/xml' },
-  }
+  if (o.msgSignature !== undefined) query.msg_signature = o.msgSignature
+  return { method: 'POST', url: url(o.path ?? PATH, { ...query }), payload: body, headers: { 'content-type': 'text/xml' } }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,14 +324,20 @@ export interface DecryptedReply {
   signatureOk: boolean
 }
 
-/** Opens an encrypted reply envelope `<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`. */
+/**
+ * Opens an encrypted reply envelope `<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`
+ * with the core's `WxMpCrypto.openReply`; a reply whose MsgSignature does not match is still
+ * decrypted, with `signatureOk: false`, so a test can say what is wrong with it.
+ */
 export function openEncryptedReply(body: string, crypto: WxMpCrypto = accountCrypto()): DecryptedReply {
   const doc = parseXmlDocument(body)
-  const encrypt = field(doc, 'Encrypt')
-  const timestamp = field(doc, 'TimeStamp')
-  const nonce = field(doc, 'Nonce')
-  const signatureOk = crypto.verify(field(doc, 'MsgSignature'), timestamp, nonce, encrypt)
-  return { xml: crypto.decrypt(encrypt), encrypt, timestamp, nonce, signatureOk }
+  const parts = { encrypt: field(doc, 'Encrypt'), timestamp: field(doc, 'TimeStamp'), nonce: field(doc, 'Nonce') }
+  try {
+    return { xml: crypto.openReply(body), ...parts, signatureOk: true }
+  } catch (err) {
+    if (!isWxMpError(err) || err.code !== 'INVALID_SIGNATURE') throw err
+    return { xml: crypto.decrypt(parts.encrypt), ...parts, signatureOk: false }
+  }
 }
 
 /** Fails the test if an unhandled rejection fires while it runs. */

@@ -126,6 +126,21 @@ export interface SendFlags extends EmulatorFlags, MockApiFlags {
   key?: string
   ticket?: string
   scanResult?: string
+  /** `--field TAG=VALUE`, repeatable: elements of the push (e.g. `KfAccount=kf2001@gh_…`). */
+  field?: string[]
+}
+
+/** Reads `--field TAG=VALUE` flags into elements. */
+function fieldsFromFlags(flags: SendFlags): Record<string, string> | undefined {
+  if (!flags.field || flags.field.length === 0) return undefined
+  const elements: Record<string, string> = {}
+  for (const entry of flags.field) {
+    const at = entry.indexOf('=')
+    const tag = at > 0 ? entry.slice(0, at) : ''
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(tag)) throw new ConfigError(`--field needs TAG=VALUE with an XML element name, e.g. --field KfAccount=kf2001@gh_123 (got ${JSON.stringify(entry)}).`)
+    elements[tag] = entry.slice(at + 1)
+  }
+  return elements
 }
 
 class ConfigError extends Error {}
@@ -198,6 +213,26 @@ function location(flags: SendFlags, what: string): NonNullable<ReturnType<typeof
 const picEvents = new Set(['pic_sysphoto', 'pic_photo_or_album', 'pic_weixin'])
 
 function eventFromFlags(flags: SendFlags, event: string): PushInput {
+  const input = eventInputFromFlags(flags, event)
+  const extra = fieldsFromFlags(flags)
+  if (extra === undefined || typeof input === 'string') return input
+  if ('custom' in input) return { ...input, elements: { ...input.elements, ...extra } }
+  return { ...input, extra }
+}
+
+/** Events of the catalogue that take no flags of their own: every field has a default; --field sets any. */
+const catalogueOnlyEvents = new Set([
+  'MASSSENDJOBFINISH',
+  'PUBLISHJOBFINISH',
+  'subscribe_msg_popup_event',
+  'subscribe_msg_change_event',
+  'subscribe_msg_sent_event',
+  'kf_create_session',
+  'kf_close_session',
+  'kf_switch_session',
+])
+
+function eventInputFromFlags(flags: SendFlags, event: string): PushInput {
   switch (event) {
     case 'subscribe': {
       if (!flags.key) return { msgType: 'event', event }
@@ -229,6 +264,7 @@ function eventFromFlags(flags: SendFlags, event: string): PushInput {
       if (picEvents.has(event)) {
         return { msgType: 'event', event: event as 'pic_weixin', eventKey: requireKey(flags, event, 'the menu button key') }
       }
+      if (catalogueOnlyEvents.has(event)) return { msgType: 'event', event: event as 'kf_create_session' }
       return { custom: true, msgType: 'event', event, elements: flags.key ? { EventKey: flags.key } : {} }
   }
 }
@@ -568,8 +604,9 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--link <url>', 'a link message')
     .option(
       '--event <event>',
-      'an event: subscribe, unsubscribe, SCAN, LOCATION, CLICK, VIEW, view_miniprogram, scancode_push, scancode_waitmsg, pic_sysphoto, pic_photo_or_album, pic_weixin, location_select, …',
+      'an event: subscribe, unsubscribe, SCAN, LOCATION, CLICK, VIEW, view_miniprogram, scancode_push, scancode_waitmsg, pic_sysphoto, pic_photo_or_album, pic_weixin, location_select, TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH, PUBLISHJOBFINISH, subscribe_msg_popup_event, subscribe_msg_change_event, subscribe_msg_sent_event, kf_create_session, kf_close_session, kf_switch_session, or any other name (sent as is)',
     )
+    .option('--field <tag=value>', 'with --event: an element of the push, e.g. KfAccount=kf2001@gh_123 or MsgID=1000001625 (repeatable)', (value: string, all: string[] = []) => [...all, value])
     .option('--key <key>', 'the EventKey (menu key, QR scene, URL)')
     .option('--ticket <ticket>', 'the QR code Ticket (subscribe, SCAN)')
     .option('--scan-result <text>', 'scancode_push/scancode_waitmsg: what the scanner read')
