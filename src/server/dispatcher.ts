@@ -427,14 +427,14 @@ export class Dispatcher {
       reply = withNote(reply, t.newQuestionQueued)
     }
     const xml = this.#renderSafe(reply, msg, log)
-    await this.#record(key, claimed, xml, log)
+    await this.#recordSafe(key, xml, log)
     return { reply: xml, outcome: 'pending-delivered' }
   }
 
   /** Starts the handler and answers this first attempt: at once if it can, else by the strategy. */
   #startAndAnswer(key: string, claimed: string, msg: Message, receivedAt: number, log: () => Log): MaybePromise<DispatchResult> {
     if (!this.hasHandler(msg)) {
-      const recorded = this.#recordSafe(key, claimed, null, log)
+      const recorded = this.#recordSafe(key, null, log)
       return isThenable(recorded) ? Promise.resolve(recorded).then(() => SUCCESS_RESULT) : SUCCESS_RESULT
     }
     // The fast path: a handler that answers at once, with a reply that fits one message, and a
@@ -451,7 +451,7 @@ export class Dispatcher {
         result = undefined // an invalid reply: the general path reports it through onError
       }
       if (result !== undefined && result.parts.length <= 1) {
-        const recorded = this.#recordSafe(key, claimed, result.xml, log)
+        const recorded = this.#recordSafe(key, result.xml, log)
         const answer: DispatchResult = { reply: result.xml, outcome: result.xml === null ? 'success' : 'reply', handlerMs: result.handlerMs }
         return isThenable(recorded) ? Promise.resolve(recorded).then(() => answer) : answer
       }
@@ -900,7 +900,7 @@ export class Dispatcher {
   }
 
   /** Records the answer a push got, for its retries. */
-  #recordSafe(key: string, claimed: string, xml: string | null, log: () => Log): MaybePromise<void> {
+  #recordSafe(key: string, xml: string | null, log: () => Log): MaybePromise<void> {
     try {
       const done = this.#o.store.set(key, encodeDone(xml), this.#o.dedupTtlMs)
       if (isThenable(done)) {
@@ -911,12 +911,7 @@ export class Dispatcher {
     } catch (err) {
       log().warn({ err }, 'store failed to record the answer; a retry may run the handler again')
     }
-    void claimed
     return undefined
-  }
-
-  async #record(key: string, claimed: string, xml: string | null, log: () => Log): Promise<void> {
-    await this.#recordSafe(key, claimed, xml, log)
   }
 
   #renderSafe(reply: ReplyMessage, msg: Message, log: () => Log): string | null {
