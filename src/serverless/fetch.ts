@@ -11,8 +11,16 @@ import { BODY_LIMIT_BYTES } from '../server/callback.js'
 import type { CallbackHandler } from '../server/callback-handler.js'
 import { createServerlessEndpoint, TOO_LARGE, type ServerlessOptions } from './serverless-endpoint.js'
 
-/** A fetch handler, with the endpoint underneath (its `close()` releases a Redis connection the kit opened). */
-export type FetchHandler = ((request: Request) => Promise<Response>) & { readonly endpoint: CallbackHandler }
+/** What a platform passes next to the request: Vercel's `context`, a Worker's `ctx`. */
+export interface FetchContext {
+  waitUntil?(work: Promise<unknown>): void
+}
+
+/**
+ * A fetch handler, with the endpoint underneath (its `close()` releases a Redis connection the kit
+ * opened). The context is read only with the option `waitUntil: 'context'`.
+ */
+export type FetchHandler = ((request: Request, context?: FetchContext) => Promise<Response>) & { readonly endpoint: CallbackHandler }
 
 /**
  * Creates the fetch handler of one account. Create it once, at module scope.
@@ -21,17 +29,16 @@ export type FetchHandler = ((request: Request) => Promise<Response>) & { readonl
  *
  * @example
  * ```ts
- * // Vercel: api/wx.ts
- * import { waitUntil } from '@vercel/functions'
+ * // Vercel: api/wx.ts — Vercel passes { waitUntil } as the context of a web handler
  * import { createFetchHandler } from 'wx-mp-svr/serverless'
- * const handle = createFetchHandler({ waitUntil, onMessage: (msg) => (msg.msgType === 'text' ? msg.content : undefined) })
- * export const GET = handle
- * export const POST = handle
+ * const handle = createFetchHandler({ waitUntil: 'context', onMessage: (msg) => (msg.msgType === 'text' ? msg.content : undefined) })
+ * export default { fetch: handle }
+ * // Cloudflare Workers: export default { fetch: (request, env, ctx) => handle(request, ctx) }
  * ```
  */
 export function createFetchHandler(options: ServerlessOptions = {}): FetchHandler {
   const core = createServerlessEndpoint(options, { adapter: 'createFetchHandler', instancePerRequest: false })
-  const handler = async (request: Request): Promise<Response> => {
+  const handler = async (request: Request, context?: FetchContext): Promise<Response> => {
     const url = new URL(request.url)
     const method = request.method.toUpperCase()
     const response = await core.handle({
@@ -40,6 +47,7 @@ export function createFetchHandler(options: ServerlessOptions = {}): FetchHandle
       query: Object.fromEntries(url.searchParams),
       headers: Object.fromEntries(request.headers),
       body: method === 'POST' ? await readBody(request) : undefined,
+      waitUntil: typeof context?.waitUntil === 'function' ? (work) => context.waitUntil!(work) : undefined,
     })
     return new Response(method === 'HEAD' ? null : response.body, { status: response.status, headers: response.headers })
   }

@@ -12,7 +12,7 @@
  *
  * @module
  */
-export { createFetchHandler, type FetchHandler } from './fetch.js'
+export { createFetchHandler, type FetchHandler, type FetchContext } from './fetch.js'
 export { createScfHandler, type ScfHandler, type ScfHttpEvent } from './scf.js'
 export { createFcHandler, type FcHandler, type FcHttpEvent } from './fc.js'
 export { createLambdaHandler, type LambdaHandler, type LambdaV1Event, type LambdaV2Event } from './lambda.js'

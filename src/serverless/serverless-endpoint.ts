@@ -30,14 +30,15 @@ export const SERVERLESS_REPLY_TIMEOUT_MS = 4000
  */
 export interface ServerlessOptions extends Omit<WxMpOptions, 'background'> {
   /**
-   * The platform's way to keep work going after the response (Vercel's `waitUntil` from
-   * `@vercel/functions`, a Worker's `ctx.waitUntil`). With it, a slow handler goes on after
-   * WeChat was answered and the adapter hands that work to it. Without it nothing runs after the
-   * response: the attempt that runs the handler holds its own request until the handler is done
-   * (`retry-window` and `next-message` still deliver), and `slowReply: 'customer-service'` is
-   * refused.
+   * The platform's way to keep work going after the response: a function (`waitUntil` from
+   * `@vercel/functions` or from `cloudflare:workers`), or `'context'` for the fetch handler to take
+   * it from each request's context argument (Vercel's `fetch(request, context)`, a Worker's
+   * `ctx`). With it, a slow handler goes on after WeChat was answered and the adapter hands that
+   * work to it. Without it nothing runs after the response: the attempt that runs the handler
+   * holds its own request until the handler is done (`retry-window` and `next-message` still
+   * deliver), and `slowReply: 'customer-service'` is refused.
    */
-  waitUntil?: (work: Promise<unknown>) => void
+  waitUntil?: ((work: Promise<unknown>) => void) | 'context'
   /**
    * Allow the in-memory store on a platform that freezes or replaces instances (SCF, FC, Lambda):
    * for local tests only — there, dedup and waiting answers would not survive one invocation.
@@ -60,6 +61,8 @@ export interface ServerlessRequest {
   body: string | undefined | typeof TOO_LARGE
   /** When the platform received the request (epoch ms), if it says; the reply deadline counts from it. */
   receivedAt?: number | undefined
+  /** This request's `waitUntil` (with the `'context'` option). */
+  waitUntil?: ((work: Promise<unknown>) => void) | undefined
 }
 
 /** Marks a body the adapter refused to decode because it is over {@link BODY_LIMIT_BYTES}. */
@@ -109,8 +112,11 @@ export function createServerlessEndpoint(options: ServerlessOptions, platform: P
     replyTimeoutMs: given(rest.replyTimeoutMs, 'WX_MP_REPLY_TIMEOUT_MS') ? rest.replyTimeoutMs : SERVERLESS_REPLY_TIMEOUT_MS,
     background: waitUntil ? 'allowed' : 'none',
   }
-  if (waitUntil !== undefined && typeof waitUntil !== 'function') {
-    throw configError(`${platform.adapter}: waitUntil must be a function (work: Promise) => void, such as a Worker's ctx.waitUntil.bind(ctx).`)
+  if (waitUntil !== undefined && typeof waitUntil !== 'function' && (waitUntil !== 'context' || platform.instancePerRequest)) {
+    throw configError(
+      `${platform.adapter}: waitUntil must be a function (work: Promise) => void` +
+        (platform.instancePerRequest ? '.' : `, or 'context' to take it from each request's context argument (Vercel, Cloudflare Workers).`),
+    )
   }
   // Checked before anything is opened: a refused configuration leaves no Redis connection behind.
   const config = resolveConfig(settings, env)
@@ -132,11 +138,15 @@ export function createServerlessEndpoint(options: ServerlessOptions, platform: P
     )
   }
 
-  // The work a request started, so that without waitUntil the function answers only when it is done.
-  const requestWork = new AsyncLocalStorage<Set<Promise<unknown>>>()
-  const onBackground = waitUntil
-    ? (work: Promise<unknown>) => waitUntil(work.then(noop, noop))
-    : (work: Promise<unknown>) => requestWork.getStore()?.add(work)
+  // The work each request started: handed to its waitUntil, or awaited before it is answered.
+  const requestWork = new AsyncLocalStorage<{ work: Set<Promise<unknown>>; waitUntil: ((work: Promise<unknown>) => void) | undefined }>()
+  const onBackground = (work: Promise<unknown>): void => {
+    const request = requestWork.getStore()
+    const handOver = typeof waitUntil === 'function' ? waitUntil : request?.waitUntil
+    if (handOver) handOver(work.then(noop, noop))
+    else request?.work.add(work)
+  }
+  let warnedNoContext = false
   const logTo = log ?? (createLogger({ pretty: false }) as unknown as Log)
   const endpoint = createCallbackHandler(settings, { log: logTo, onBackground })
   const clock = settings.clock ?? systemClock
@@ -160,10 +170,15 @@ export function createServerlessEndpoint(options: ServerlessOptions, platform: P
         logTo.error({ err: storeFailure }, 'shared store not ready (WX_MP_REDIS_URL); answering under the onDedupError policy')
       }
       const work = new Set<Promise<unknown>>()
-      const response = await requestWork.run(work, () =>
+      const perRequest = waitUntil === 'context' && typeof request.waitUntil === 'function' ? request.waitUntil : undefined
+      if (waitUntil === 'context' && perRequest === undefined && !warnedNoContext) {
+        warnedNoContext = true
+        logTo.warn(`${platform.adapter}: waitUntil is 'context' but a request came without a context having waitUntil; its work is awaited before answering`)
+      }
+      const response = await requestWork.run({ work, waitUntil: perRequest }, () =>
         endpoint.handle({ method: request.method, query: request.query, headers: request.headers, body: request.body as string | undefined, receivedAt }),
       )
-      if (!waitUntil) await settleAll(work)
+      await settleAll(work)
       return response
     },
   }

@@ -50,7 +50,8 @@ t.test('without waitUntil the attempt that runs the handler answers only when th
   t.equal(first!.statusCode, 200)
 })
 
-t.test('with waitUntil the run goes on after the response and is handed to waitUntil', async (t) => {
+for (const how of ['a function', "'context' (each request's context)"] as const) {
+t.test(`with waitUntil as ${how} the run goes on after the response and is handed to it`, async (t) => {
   const clock = new FakeClock(Date.now())
   const slow = deferred<string>()
   const handedOver: Array<Promise<unknown>> = []
@@ -60,11 +61,13 @@ t.test('with waitUntil the run goes on after the response and is handed to waitU
     clock,
     log: captureLog().log,
     slowReply: 'next-message',
-    waitUntil: (work) => handedOver.push(work),
+    waitUntil: how === 'a function' ? (work) => handedOver.push(work) : 'context',
     onMessage: (msg) => (msg.msgType === 'text' && msg.content === 'slow' ? slow.promise : 'quick'),
   })
   const send = (r: WireRequest): Promise<Response> =>
-    handler(new Request(`https://wx.example/api/wx?${new URLSearchParams(r.query)}`, { method: r.method, body: r.body }))
+    handler(new Request(`https://wx.example/api/wx?${new URLSearchParams(r.query)}`, { method: r.method, body: r.body }), {
+      waitUntil: how === 'a function' ? () => t.fail('the option wins') : (work) => handedOver.push(work),
+    })
   const now = (): number => Math.floor(clock.now() / 1000)
   let first: Response | undefined
   void send(push(textXml('slow', { createTime: now() }), 'plain')).then((r) => (first = r))
@@ -84,4 +87,9 @@ t.test('with waitUntil the run goes on after the response and is handed to waitU
   t.ok(settled, 'and ends with it')
   const next = await send(push(textXml('继续', { createTime: now() }), 'plain'))
   t.equal(replyText(await next.text()), 'the slow answer', 'the next message gets it')
+})
+}
+
+t.test("'context' is for the fetch handler only", async (t) => {
+  t.throws(() => createScfHandler({ token: TOKEN, env: {}, dev: true, waitUntil: 'context' }), { code: 'INVALID_CONFIG', message: /waitUntil must be a function \(work: Promise\) => void\.$/ })
 })
