@@ -3,7 +3,7 @@
  * the sizes of every module file it loads, reported as a comment). Checked in a child process
  * that records every module resolved (ESM, through a resolve hook) and required (CommonJS).
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -37,7 +37,7 @@ function loadScript(specifier: string): string {
   `
 }
 
-function load(t: { equal(a: unknown, b: unknown, m?: string): void }, specifier: string, nodeArgs: string[]): { files: string[]; bytes: number } {
+function load(t: Test, specifier: string, nodeArgs: string[]): { files: string[]; bytes: number } {
   const out = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', loadScript(specifier)], {
     cwd: root,
     encoding: 'utf8',
