@@ -151,7 +151,11 @@ export function createServerlessEndpoint(options: ServerlessOptions, platform: P
   const endpoint = createCallbackHandler(settings, { log: logTo, onBackground })
   const clock = settings.clock ?? systemClock
   let storeFailure: unknown
-  const ready = endpoint.ready.then(noop, (err: unknown) => {
+  // A store of the author's with a connect() (createRedisStore) is connected here too: a function
+  // has no start-up phase of its own to await it in. connect() is shared, so connecting it first is fine.
+  const authorStore = rest.store as { connect?: () => Promise<void> } | undefined
+  const connecting = typeof authorStore?.connect === 'function' ? authorStore.connect() : undefined
+  const ready = Promise.all([endpoint.ready, connecting]).then(noop, (err: unknown) => {
     storeFailure = err
   })
   const pathGiven = given(rest.path, 'WX_MP_PATH')

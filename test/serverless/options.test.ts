@@ -3,8 +3,8 @@
  * (unless dev), customer-service needs waitUntil, the reply deadline is 4000 ms by default.
  */
 import t from 'tap'
-import { MemoryStore, createFcHandler, createFetchHandler, createLambdaHandler, createScfHandler, type ServerlessOptions } from '../../src/serverless/index.js'
-import { TOKEN, captureLog } from './wechat.js'
+import { MemoryStore, createRedisStore, createFcHandler, createFetchHandler, createLambdaHandler, createScfHandler, type ServerlessOptions } from '../../src/serverless/index.js'
+import { TOKEN, captureLog, eventShapes, push, replyText, textXml } from './wechat.js'
 
 const base = (): ServerlessOptions => ({ token: TOKEN, env: {}, log: captureLog().log })
 const frozen = [
@@ -75,4 +75,17 @@ t.test('the reply deadline is 4000 ms on serverless unless set', async (t) => {
 t.test('configuration errors of the endpoint throw at creation, naming the variable', async (t) => {
   t.throws(() => createFetchHandler({ env: {}, log: captureLog().log }), { code: 'INVALID_CONFIG', message: /WX_MP_TOKEN/ })
   t.throws(() => createScfHandler({ env: { WX_MP_TOKEN: 't', WX_MP_REDIS_URL: 'http://nope' } }), { code: 'INVALID_CONFIG', message: /WX_MP_REDIS_URL/ })
+})
+
+t.test('a shared store that cannot be reached at start: the push is still answered (onDedupError) and the log names WX_MP_REDIS_URL', async (t) => {
+  const { log, lines } = captureLog()
+  // A store of the author's is connected by the adapter too (a short connect timeout keeps the test quick).
+  const store = createRedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 })
+  const handler = createScfHandler({ token: TOKEN, env: {}, store, log, onMessage: () => 'still here' })
+  t.teardown(() => store.close())
+  const scf = eventShapes.find((s) => s.name === 'SCF function URL')!
+  const res = await handler(scf.event(push(textXml('hi'), 'plain')) as never)
+  t.equal(res.statusCode, 200)
+  t.equal(replyText(res.body), 'still here')
+  t.ok(lines.some((l) => l['level'] === 'error' && /WX_MP_REDIS_URL/.test(String(l['msg']))), 'logged, naming the variable')
 })
