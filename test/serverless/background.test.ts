@@ -93,3 +93,31 @@ t.test(`with waitUntil as ${how} the run goes on after the response and is hande
 t.test("'context' is for the fetch handler only", async (t) => {
   t.throws(() => createScfHandler({ token: TOKEN, env: {}, dev: true, waitUntil: 'context' }), { code: 'INVALID_CONFIG', message: /waitUntil must be a function \(work: Promise\) => void\.$/ })
 })
+
+t.test('without waitUntil each request waits for its own work only, not for another request\'s', async (t) => {
+  const clock = new FakeClock(Date.now())
+  const slow = deferred<string>()
+  const handler = createFetchHandler({
+    token: TOKEN,
+    env: {},
+    clock,
+    log: captureLog().log,
+    onMessage: (msg) => (msg.msgType === 'text' && msg.content === 'slow' ? slow.promise : 'quick'),
+  })
+  const send = (r: WireRequest): Promise<Response> => handler(new Request(`https://wx.example/wx?${new URLSearchParams(r.query)}`, { method: r.method, body: r.body }))
+  const now = (): number => Math.floor(clock.now() / 1000)
+  let slowAnswered = false
+  const slowResponse = send(push(textXml('slow', { createTime: now(), user: 'oSlow' }), 'plain')).then((r) => {
+    slowAnswered = true
+    return r
+  })
+  await flush()
+  clock.advance(4500)
+  await flush()
+  const quick = await send(push(textXml('fast', { createTime: now(), user: 'oFast' }), 'plain'))
+  t.equal(replyText(await quick.text()), 'quick', 'answered while the other request still holds its run')
+  t.notOk(slowAnswered, 'the slow one is still held')
+  slow.resolve('late')
+  await flush()
+  t.equal((await slowResponse).status, 200)
+})
