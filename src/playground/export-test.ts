@@ -24,6 +24,12 @@ const LATE_MESSAGE_MARGIN_MS = 2_000
 /** One push of the replay and what the phone showed. */
 interface ReplayStep {
   label: string
+  /**
+   * How long to wait before sending, ms: long enough for the handler runs that had ended when the
+   * user sent this push in the playground to end again (a slow answer fetched with "继续"), never
+   * longer than the user actually waited.
+   */
+  pauseMs: number
   input: ExchangeRecord['input']
   waitMs: number
   ok: boolean
@@ -41,7 +47,10 @@ const viaOf: Record<Exclude<Bubble['from'], 'user'>, ReplayStep['messages'][numb
   notice: 'notice',
 }
 
-function stepOf(record: ExchangeRecord, bubbles: readonly Bubble[]): ReplayStep {
+/** Margin added to a pause, for a handler that runs a little slower in the replay, ms. */
+const PAUSE_MARGIN_MS = 500
+
+function stepOf(record: ExchangeRecord, bubbles: readonly Bubble[]): Omit<ReplayStep, 'pauseMs'> {
   const shown = bubbles.filter((b) => b.exchangeId === record.id && b.from !== 'user').sort((a, b) => a.at - b.at)
   const ended = record.sentAt + (record.endedMs ?? 0)
   const lastLate = Math.max(0, ...shown.filter((b) => b.from === 'kefu' && b.at > ended).map((b) => b.at - record.sentAt))
@@ -61,10 +70,22 @@ function sameSettings(a: PlaygroundSettings, b: PlaygroundSettings): boolean {
 /** The delivered exchanges, in stretches of equal settings. */
 export function replaySegments(state: Pick<PlaygroundState, 'exchanges' | 'bubbles'>): ReplaySegment[] {
   const segments: ReplaySegment[] = []
-  for (const record of state.exchanges) {
-    if (record.status !== 'done' || record.error !== undefined) continue
+  const delivered = state.exchanges.filter((record) => record.status === 'done' && record.error === undefined)
+  let previousReturn: number | undefined
+  const runEnds: number[] = []
+  for (const record of delivered) {
     const last = segments.at(-1)
-    const step = stepOf(record, state.bubbles)
+    const shown = stepOf(record, state.bubbles)
+    // In a new segment the bot is new: nothing of the earlier runs carries over.
+    const sameBot = last !== undefined && sameSettings(last.settings, record.settings)
+    const readyAt = Math.max(0, ...runEnds.filter((end) => end <= record.sentAt))
+    const pauseMs =
+      sameBot && previousReturn !== undefined && readyAt > previousReturn
+        ? Math.round(Math.min(record.sentAt - previousReturn, readyAt + PAUSE_MARGIN_MS - previousReturn))
+        : 0
+    const step: ReplayStep = { ...shown, pauseMs: Math.max(0, pauseMs) }
+    previousReturn = record.sentAt + Math.max(record.endedMs ?? 0, shown.waitMs)
+    for (const run of record.handlerRuns) if (run.end !== undefined) runEnds.push(record.sentAt + run.end)
     if (last && sameSettings(last.settings, record.settings)) last.steps.push(step)
     else segments.push({ settings: { ...record.settings }, steps: [step] })
   }
@@ -73,10 +94,11 @@ export function replaySegments(state: Pick<PlaygroundState, 'exchanges' | 'bubbl
 
 /** How long the replay takes, about: each push as long as it took, and a bot start per stretch. */
 export function estimateReplayMs(state: Pick<PlaygroundState, 'exchanges' | 'bubbles'>): number {
-  let total = replaySegments(state).length * BOT_START_ESTIMATE_MS
+  const segments = replaySegments(state)
+  let total = segments.length * BOT_START_ESTIMATE_MS
+  for (const segment of segments) for (const step of segment.steps) total += step.pauseMs + step.waitMs
   for (const record of state.exchanges) {
-    if (record.status !== 'done' || record.error !== undefined) continue
-    total += Math.max(record.endedMs ?? 0, stepOf(record, state.bubbles).waitMs)
+    if (record.status === 'done' && record.error === undefined) total += record.endedMs ?? 0
   }
   return total
 }
@@ -173,6 +195,7 @@ export function renderExportedTest(state: Pick<PlaygroundState, 'exchanges' | 'b
     "    const keys = mode === 'plain' ? {} : { aesKey: secrets.aesKey, appId: secrets.appId }",
     '    const wechat = createEmulator({ url, token: secrets.token, mode, ...keys, ...user, mockApi: api })',
     '    for (const step of segment.steps) {',
+    '      if (step.pauseMs > 0) await new Promise((r) => setTimeout(r, step.pauseMs))',
     '      const result = await wechat.send(step.input, { waitMs: step.waitMs })',
     '      t.equal(result.ok, step.ok, `${step.label}: ${step.ok ? \'answered\' : \'the failure notice\'}`)',
     '      t.same(',
