@@ -183,7 +183,7 @@ function renderInspector() {
   const problems = exchange.problems.length === 0
     ? h('p', { class: 'empty', text: exchange.status === 'done' ? '无 none' : '…' })
     : h('ul', { class: 'problems' }, exchange.problems.map((p) => h('li', { class: p.level }, h('code', { text: p.code }), ' ' + p.message)))
-  body.replaceChildren(
+  body.replaceChildren(...[
     h('p', {}, h('strong', { text: '#' + exchange.id + ' ' + exchange.label }), ' · ' + s.mode + ' · ' + s.account + ' · ' + s.strategy +
       ' · ' + (exchange.status === 'done' ? (exchange.ok ? '送达 delivered' : '失败 failed') : exchange.status === 'queued' ? '排队 queued' : '发送中 sending')),
     exchange.error ? h('p', { class: 'alert', text: exchange.error }) : null,
@@ -192,7 +192,8 @@ function renderInspector() {
     h('h3', { text: '请求（签名' + (s.mode === 'plain' ? '' : '、加密') + '）Request as sent' }), pre(request, '请求 Request as sent'),
     h('h3', { text: '解密后的推送 Decrypted XML' }), pre(exchange.requestXml, '解密后的推送 Decrypted XML'),
     h('h3', { text: '回复 Reply as sent' }), pre(exchange.replyBody, '回复 Reply as sent'),
-    h('h3', { text: '解密后的回复 Reply decrypted' }), pre(exchange.replyXml, '解密后的回复 Reply decrypted'))
+    h('h3', { text: '解密后的回复 Reply decrypted' }), pre(exchange.replyXml, '解密后的回复 Reply decrypted'),
+  ].filter(Boolean))
 }
 
 function renderControls() {

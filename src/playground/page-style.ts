@@ -10,11 +10,11 @@ export const pageStyle = String.raw`
 * { box-sizing: border-box; }
 html, body { margin: 0; height: 100%; }
 body { font: 14px/1.45 system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; color: #1f2329; background: #f2f3f5; display: flex; flex-direction: column; }
-header { display: flex; flex-wrap: wrap; align-items: center; gap: 12px; padding: 8px 16px; background: #2e3238; color: #fff; }
-header h1 { font-size: 16px; margin: 0 12px 0 0; font-weight: 600; }
+header { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; padding: 8px 16px; background: #2e3238; color: #fff; }
+header h1 { font-size: 16px; margin: 0 4px 0 0; font-weight: 600; white-space: nowrap; }
 header label { display: flex; align-items: center; gap: 6px; font-size: 13px; }
 header select { font: inherit; padding: 2px 4px; border-radius: 4px; border: 0; }
-header .file { color: #b8bcc2; font-family: ui-monospace, monospace; font-size: 12px; }
+header .file { color: #b8bcc2; font-family: ui-monospace, monospace; font-size: 12px; max-width: 160px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 header button { margin-left: auto; }
 main { flex: 1; display: flex; gap: 16px; padding: 16px; min-height: 0; }
 .phone { width: 380px; flex: none; display: flex; flex-direction: column; border-radius: 22px; background: #ededed; border: 8px solid #1f2329; overflow: hidden; }
@@ -42,8 +42,8 @@ main { flex: 1; display: flex; gap: 16px; padding: 16px; min-height: 0; }
 .inputs { background: #f7f7f7; border-top: 1px solid #d6d6d6; padding: 8px; display: flex; flex-direction: column; gap: 6px; }
 .inputs form { display: flex; gap: 6px; margin: 0; }
 .inputs input[type=text] { flex: 1; min-width: 0; font: inherit; padding: 6px 8px; border: 1px solid #d6d6d6; border-radius: 4px; }
-.inputs .small input[type=text] { width: 70px; flex: 1; }
-button { font: inherit; padding: 5px 10px; border-radius: 4px; border: 1px solid #c8c8c8; background: #fff; cursor: pointer; }
+.inputs .small input[type=text] { width: 60px; flex: 1 1 60px; }
+button { white-space: nowrap; font: inherit; padding: 5px 10px; border-radius: 4px; border: 1px solid #c8c8c8; background: #fff; cursor: pointer; }
 button.primary { background: #07c160; border-color: #07c160; color: #fff; }
 .buttons { display: flex; flex-wrap: wrap; gap: 6px; }
 .inspector { flex: 1; min-width: 0; overflow-y: auto; background: #fff; border-radius: 8px; padding: 12px 16px; }
@@ -56,11 +56,11 @@ button.primary { background: #07c160; border-color: #07c160; color: #fff; }
 .problems .warning code { color: #d48806; }
 .timeline { position: relative; }
 .attempts { list-style: none; margin: 0; padding: 0; }
-.axis { position: relative; height: 16px; margin-left: 180px; font-size: 11px; color: #888; border-bottom: 1px solid #ccc; }
+.axis { position: relative; height: 16px; margin: 0 16px 0 220px; font-size: 11px; color: #888; border-bottom: 1px solid #ccc; }
 .axis span { position: absolute; transform: translateX(-50%); }
 .lane { display: flex; align-items: center; height: 24px; }
-.lane .label { width: 180px; flex: none; font-size: 12px; white-space: nowrap; }
-.lane .track { position: relative; flex: 1; height: 14px; background: #fafafa; }
+.lane .label { width: 220px; flex: none; font-size: 12px; white-space: nowrap; }
+.lane .track { position: relative; flex: 1; height: 14px; margin-right: 16px; background: #fafafa; }
 .bar { position: absolute; top: 0; height: 14px; border-radius: 3px; min-width: 3px; }
 .bar.answered { background: #07c160; }
 .bar.held { background: #faad14; }

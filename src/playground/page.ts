@@ -70,7 +70,7 @@ export function renderPage(options: PageOptions): string {
       </div>
       <form id="click-form" class="small" autocomplete="off">
         <input type="text" id="menu-key" name="key" aria-label="菜单 key" placeholder="菜单 key" value="MENU_HELP">
-        <button type="submit">菜单 Menu CLICK</button>
+        <button type="submit">菜单 Menu</button>
         <input type="text" id="scene" name="scene" aria-label="场景 scene" placeholder="场景 scene" value="42">
         <button type="submit" form="scan-form">扫码 Scan</button>
       </form>

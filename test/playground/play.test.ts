@@ -132,6 +132,10 @@ t.test('play demo/demo.ts in Chromium: chat, inspect, switch modes and strategie
   await inspector.getByText('#1 你好').waitFor()
   t.notMatch(await inspector.getByLabel('请求 Request as sent').textContent(), /encrypt_type/, 'the first push went in plain mode')
 
+  // The screenshot shows the slow answer's exchange: two held attempts, the answer on the third.
+  await article(page, '公众号: （12 秒后的回答）慢慢想好了。').click()
+  await inspector.getByText('第 2 次 · 5 s · 挂起 held').waitFor()
+
   const shot = join(dir, 'playground.png')
   await page.screenshot({ path: shot })
   if (process.env['WX_MP_UPDATE_SCREENSHOT'] === '1') await page.screenshot({ path: join(root, 'docs/playground.png') })
