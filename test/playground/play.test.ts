@@ -88,7 +88,8 @@ t.test('play demo/demo.ts in Chromium: chat, inspect, switch modes and strategie
   // Safe mode: the same, encrypted on the wire.
   await choose(page, '模式 Mode', 'safe')
   await say(page, '你好')
-  await t.resolves(page.waitForFunction(() => document.querySelectorAll('[role="article"][aria-label="公众号: 你好"]').length === 2), 'the echo again, in safe mode')
+  await article(page, '公众号: 你好').nth(1).waitFor()
+  t.equal(await article(page, '公众号: 你好').count(), 2, 'the echo again, in safe mode')
   await inspector.getByText(/encrypt_type=aes&msg_signature=/).waitFor()
   t.match(await inspector.getByLabel('解密后的推送 Decrypted XML').textContent(), /<Content><!\[CDATA\[你好\]\]><\/Content>/, 'the decrypted push')
   t.match(await inspector.getByLabel('回复 Reply as sent').textContent(), /^<xml><Encrypt>/, 'the reply as sent is encrypted')
