@@ -2,7 +2,10 @@
  * `wx-mp-svr play`'s flags: clear errors for bad ones, the port in use, `--open`, the help.
  */
 import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { play } from '../../src/cli/commands/play.js'
@@ -47,4 +50,33 @@ t.test('play is a command of the CLI', async (t) => {
     command.options.map((o) => o.long),
     ['--port', '--mode', '--account', '--open'],
   )
+})
+
+t.test('npx wx-mp-svr play demo/demo.ts: prints the URL, serves the page, stops on Ctrl-C', async (t) => {
+  const child = spawn(process.execPath, [join(root, 'bin/wx-mp-svr.js'), 'play', 'demo/demo.ts', '--port', '0', '--mode', 'compat'], {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d))
+  child.stderr.on('data', (d: Buffer) => (out += d))
+  let url: string | undefined
+  while (!url) {
+    url = /Open {2}(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out)?.[1]
+    if (child.exitCode !== null) throw new Error(`exited early: ${out}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  t.match(out, /compat mode · 测试号/)
+  const page = await fetch(url)
+  t.equal(page.status, 200)
+  t.match(await page.text(), '<title>wx-mp-svr play · demo/demo.ts</title>')
+  const exited = once(child, 'exit')
+  child.kill('SIGINT')
+  const [code] = await exited
+  t.equal(code, 0, 'a clean exit')
+  t.match(out, /Closing/)
 })
