@@ -13,7 +13,7 @@ body { font: 14px/1.45 system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft 
 header { display: flex; flex-wrap: nowrap; align-items: center; gap: 10px; padding: 8px 16px; background: #2e3238; color: #fff; }
 header h1 { font-size: 16px; margin: 0 4px 0 0; font-weight: 600; white-space: nowrap; }
 header label { display: flex; align-items: center; gap: 6px; font-size: 13px; white-space: nowrap; }
-header select { font: inherit; padding: 2px 4px; border-radius: 4px; border: 0; max-width: 150px; }
+header select { font: inherit; padding: 2px 4px; border-radius: 4px; border: 0; max-width: 170px; }
 header .file { color: #b8bcc2; font-family: ui-monospace, monospace; font-size: 12px; max-width: 160px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 header button { margin-left: auto; }
 main { flex: 1; display: flex; gap: 16px; padding: 16px; min-height: 0; }

@@ -45,7 +45,7 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     executablePath: chromiumPath,
     headless: true,
     args: flags,
-    viewport: { width: 1200, height: 760 },
+    viewport: { width: 1200, height: 720 },
     locale: 'zh-CN',
     acceptDownloads: true,
   })
