@@ -85,6 +85,12 @@ t.test('play demo/demo.ts in Chromium: chat, inspect, switch modes and strategie
   const inspector = page.getByRole('region', { name: '检查器', exact: true })
   await inspector.getByText('第 1 次 · 0 s · 已回复 answered').waitFor()
 
+  // Too long for one WeChat text: the page says so, and nothing is sent.
+  await page.getByRole('textbox', { name: '消息', exact: true }).fill('好'.repeat(700))
+  await page.getByRole('button', { name: '发送', exact: true }).click()
+  await page.getByRole('alert').getByText(/2100 bytes; WeChat takes at most 2048 bytes/).waitFor()
+  t.equal(await page.getByRole('article', { name: /^用户/ }).count(), 2, 'no bubble for it')
+
   // Safe mode: the same, encrypted on the wire.
   await choose(page, '模式 Mode', 'safe')
   await say(page, '你好')
