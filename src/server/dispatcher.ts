@@ -105,6 +105,11 @@ export interface DispatcherOptions {
   /** Receives answers that finished after the deadline under the `success` strategy. */
   lateReply?: LateReplyHandler
   clock?: Clock
+  /**
+   * Resolves when the store can be used (a Redis store once connected); the start-up probe of
+   * the 客服 permission waits for it, since it reads and stores the access token there.
+   */
+  ready?: Promise<void>
 }
 
 /** A finished handler run, rendered. */
@@ -332,8 +337,11 @@ export class Dispatcher {
     this.#alarm = new HeldAlarm({ store, keys, threshold: options.heldAlarmThreshold })
     const strategy = this.#o.slowReply
     if (this.#kefu !== undefined && (strategy === 'auto' || strategy === 'customer-service')) {
-      // Learn at once whether 客服 works, so that the first slow answer already goes the right way.
-      this.#kefu.probe().then(
+      // Learn at once whether 客服 works, so that the first slow answer already goes the right way
+      // (once the store answers: a store that never does fails the start, and nothing is probed).
+      const kefu = this.#kefu
+      const probed = options.ready === undefined ? kefu.probe() : options.ready.then(() => kefu.probe(), () => 'unknown' as const)
+      probed.then(
         (answer) => {
           this.#kefuDeniedSeen = answer === 'denied'
           if (answer === 'denied') {
@@ -652,7 +660,15 @@ export class Dispatcher {
     run.waiting++
     const settled = await settleBy(run.done, deadline, this.#o.clock)
     run.waiting--
-    if (settled.done) return this.#answer(run, settled.value, attempt === 1)
+    if (settled.done) {
+      // A retry after the fallback was decided (here, or by another instance) answers as the
+      // fallback did: the fallback delivers the answer, and the user must not see it twice.
+      const decided = attempt === 1 ? undefined : (run.fallback ?? (await this.#decidedElsewhere(run, log)))
+      if (decided === 'queue' || decided === 'kefu') {
+        return this.#fallbackAnswer(decided, run.msg, decided === 'kefu' ? 'customer-service' : 'next-message', log, false)
+      }
+      return this.#answer(run, settled.value, attempt === 1)
+    }
     const final = attempt >= 3 || receivedAt - run.firstAt >= FINAL_ATTEMPT_AFTER_MS
     const strategy = await this.#decide(final, log)
     if (strategy === 'retry-window' && !final) return this.#hold(receivedAt, run, log)
@@ -669,6 +685,19 @@ export class Dispatcher {
       this.#typing(run).catch((err: unknown) => run.log().warn({ err }, 'typing indicator failed'))
     }
     return this.#fallbackAnswer(taken.how, run.msg, strategy, log, attempt === 1)
+  }
+
+  /** The fallback another instance decided for this run's push, if any (a shared store only). */
+  async #decidedElsewhere(run: Run, log: () => Log): Promise<Fallback | undefined> {
+    if (this.#o.store instanceof MemoryStore) return undefined
+    try {
+      const value = await this.#o.store.get(run.key)
+      const state = value === undefined ? undefined : decode(value)
+      return state?.state === 'fallback' ? state.how : undefined
+    } catch (err) {
+      log().warn({ err }, 'store failed to read the push\'s record')
+      return undefined
+    }
   }
 
   #answer(run: Run, result: RunResult, first: boolean): DispatchResult {
