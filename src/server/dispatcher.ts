@@ -15,6 +15,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { isWxMpError } from '../core/errors.js'
 import type { Message, NormalMessage, SubscribeEvent } from '../core/messages.js'
 import { renderReply, type ReplyMessage } from '../core/reply.js'
 import { answerParts, withNote } from '../slow-reply/answer-parts.js'
@@ -435,7 +436,7 @@ export class Dispatcher {
   }
 
   #storeFailed(err: unknown, key: string, claimed: string, msg: Message, receivedAt: number, log: () => Log): MaybePromise<DispatchResult> {
-    log().warn({ err }, `store failed; policy "${this.#o.onDedupError}"`)
+    this.#storeFailure(log, err, `store failed; policy "${this.#o.onDedupError}"`)
     if (this.#o.onDedupError === 'success') return SUCCESS_RESULT
     return this.#startAndAnswer(key, claimed, msg, receivedAt, log)
   }
@@ -445,7 +446,7 @@ export class Dispatcher {
     try {
       const noted = this.#kefu?.noteInteraction(msg)
       if (noted !== undefined && isThenable(noted)) {
-        Promise.resolve(noted).then(undefined, (err: unknown) => log().warn({ err }, 'store failed to open the customer-service window'))
+        Promise.resolve(noted).then(undefined, (err: unknown) => this.#storeFailure(log, err, 'store failed to open the customer-service window'))
       }
       // Every strategy may leave answers waiting (the rest of a long one, at least).
       if (userInitiated(msg)) {
@@ -455,7 +456,7 @@ export class Dispatcher {
         }
       }
     } catch (err) {
-      log().warn({ err }, 'store failed while looking for waiting answers; handling the push on its own')
+      this.#storeFailure(log, err, 'store failed while looking for waiting answers; handling the push on its own')
     }
     return this.#startAndAnswer(key, claimed, msg, receivedAt, log)
   }
@@ -474,7 +475,7 @@ export class Dispatcher {
     try {
       waiting = (await ids).length > 0 || (fetchOnly && (await this.#pending.recent(user)))
     } catch (err) {
-      log().warn({ err }, 'store failed while looking for waiting answers; handling the push on its own')
+      this.#storeFailure(log, err, 'store failed while looking for waiting answers; handling the push on its own')
       waiting = false
     }
     if (!waiting) return this.#startAndAnswer(key, claimed, msg, receivedAt, log)
@@ -489,7 +490,7 @@ export class Dispatcher {
           ? taken.reply
           : { msgType: 'text', content: taken.kind === 'notice' ? taken.text : taken.kind === 'working' ? t.working(Math.round(taken.sinceMs / 1000)) : t.nothingPending }
     } catch (err) {
-      log().warn({ err }, 'store failed while taking a waiting answer; handling the push on its own')
+      this.#storeFailure(log, err, 'store failed while taking a waiting answer; handling the push on its own')
       return this.#startAndAnswer(key, claimed, msg, receivedAt, log)
     }
     if (!fetchOnly && this.hasHandler(msg)) {
@@ -643,7 +644,7 @@ export class Dispatcher {
       if (run.result !== undefined || this.#runs.get(run.key) !== run) return
       Promise.resolve(this.#o.store.expire(run.key, LEASE_MS, run.claimed)).then(
         () => undefined,
-        (err: unknown) => run.log().warn({ err }, 'store failed to renew the run\'s claim'),
+        (err: unknown) => this.#storeFailure(run.log, err, 'store failed to renew the run\'s claim'),
       )
       timer = clock.setTimeout(renew, LEASE_MS / 3)
     }
@@ -695,9 +696,18 @@ export class Dispatcher {
       const state = value === undefined ? undefined : decode(value)
       return state?.state === 'fallback' ? state.how : undefined
     } catch (err) {
-      log().warn({ err }, 'store failed to read the push\'s record')
+      this.#storeFailure(log, err, 'store failed to read the push\'s record')
       return undefined
     }
+  }
+
+  /**
+   * Logs a failed store call. While the store is away (`STORE_UNAVAILABLE`) it has said so itself,
+   * once per outage: each push's own failures are then debug lines, not one warning per push.
+   */
+  #storeFailure(log: () => Log, err: unknown, message: string): void {
+    if (isWxMpError(err) && err.code === 'STORE_UNAVAILABLE') log().debug({ err }, message)
+    else log().warn({ err }, message)
   }
 
   #answer(run: Run, result: RunResult, first: boolean): DispatchResult {
@@ -715,7 +725,7 @@ export class Dispatcher {
     try {
       await this.#alarm.note(this.#o.clock.now())
     } catch (err) {
-      log().warn({ err }, 'store failed to count a held attempt')
+      this.#storeFailure(log, err, 'store failed to count a held attempt')
     }
     if (run !== undefined && this.#o.background === 'none') await run.done
     else await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, Math.max(0, receivedAt + HOLD_MS - this.#o.clock.now())))
@@ -736,7 +746,7 @@ export class Dispatcher {
       try {
         tripped = await this.#alarm.tripped(this.#o.clock.now())
       } catch (err) {
-        log().warn({ err }, 'store failed to read the held-attempt counter')
+        this.#storeFailure(log, err, 'store failed to read the held-attempt counter')
       }
       if (tripped !== this.#alarmTripped) {
         this.#alarmTripped = tripped
@@ -772,7 +782,7 @@ export class Dispatcher {
       this.#kefuDeniedSeen = denied
       return denied
     } catch (err) {
-      log().warn({ err }, 'store failed to read the customer-service permission')
+      this.#storeFailure(log, err, 'store failed to read the customer-service permission')
       return false
     }
   }
@@ -808,7 +818,7 @@ export class Dispatcher {
         expected = now!
       }
     } catch (err) {
-      log().warn({ err }, 'store failed while deciding the fallback; deciding locally')
+      this.#storeFailure(log, err, 'store failed while deciding the fallback; deciding locally')
     }
     return { state: 'fallback', how }
   }
@@ -825,7 +835,7 @@ export class Dispatcher {
     try {
       return await this.#pending.open(run.user, run.firstAt)
     } catch (err) {
-      run.log().warn({ err }, 'store failed to open a pending answer')
+      this.#storeFailure(run.log, err, 'store failed to open a pending answer')
       return undefined
     }
   }
@@ -854,7 +864,7 @@ export class Dispatcher {
     try {
       attempt = 1 + (await this.#o.store.add(this.#o.keys.key('attempts', key), 1, RETRY_WINDOW_MS * 2))
     } catch (err) {
-      log().warn({ err }, 'store failed to count the attempt')
+      this.#storeFailure(log, err, 'store failed to count the attempt')
     }
     if (local !== undefined) return this.#attempt(local, receivedAt, log, attempt)
     const state = existing === undefined ? undefined : decode(existing)
@@ -875,7 +885,7 @@ export class Dispatcher {
       try {
         value = await this.#o.store.get(key)
       } catch (err) {
-        log().warn({ err }, 'store failed while waiting for another instance')
+        this.#storeFailure(log, err, 'store failed while waiting for another instance')
         return SUCCESS_RESULT
       }
       if (value === undefined) {
@@ -924,7 +934,7 @@ export class Dispatcher {
         if (run.jobId !== undefined) await this.#pending.fail(run.user, run.jobId, this.#o.texts.gaveUp(seconds))
         else await this.#pending.add(run.user, [{ msgType: 'text', content: this.#o.texts.gaveUp(seconds) }], this.#notices())
       } catch (err) {
-        log().warn({ err }, 'store failed to record the given-up answer')
+        this.#storeFailure(log, err, 'store failed to record the given-up answer')
       }
       return
     }
@@ -941,7 +951,7 @@ export class Dispatcher {
           else if (now === undefined) await this.#o.store.set(run.key, encodeDone(xml), this.#o.dedupTtlMs)
         }
       } catch (err) {
-        log().warn({ err }, 'store failed to record the answer; a retry may run the handler again')
+        this.#storeFailure(log, err, 'store failed to record the answer; a retry may run the handler again')
       }
       const late = clock.now() >= run.firstAt + this.#replyTimeoutMs
       if (how === undefined && late && !run.answered && run.waiting === 0) {
@@ -1046,7 +1056,7 @@ export class Dispatcher {
         try {
           await this.#pending.fill(run.user, run.jobId, [], this.#notices())
         } catch (err) {
-          log().warn({ err }, 'store failed to close a pending answer')
+          this.#storeFailure(log, err, 'store failed to close a pending answer')
         }
       }
       return
@@ -1064,11 +1074,11 @@ export class Dispatcher {
       const done = this.#o.store.set(key, encodeDone(xml), this.#o.dedupTtlMs)
       if (isThenable(done)) {
         return Promise.resolve(done).then(undefined, (err: unknown) => {
-          log().warn({ err }, 'store failed to record the answer; a retry may run the handler again')
+          this.#storeFailure(log, err, 'store failed to record the answer; a retry may run the handler again')
         })
       }
     } catch (err) {
-      log().warn({ err }, 'store failed to record the answer; a retry may run the handler again')
+      this.#storeFailure(log, err, 'store failed to record the answer; a retry may run the handler again')
     }
     void claimed
     return undefined
