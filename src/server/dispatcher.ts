@@ -237,8 +237,14 @@ const HOLD_MS = 5_500
 const FINAL_ATTEMPT_AFTER_MS = 9_000
 /** After this long no attempt of WeChat's can carry an answer any more. */
 const RETRY_WINDOW_MS = 15_000
-/** The lease of a run's pending record, renewed while the run lives; an expired lease may be taken over. */
-const LEASE_MS = 10_000
+/**
+ * The lease of a run's pending record, renewed (every third of it) while the run lives; an expired
+ * lease may be taken over. Short enough that when the instance running a handler dies in the first
+ * seconds, the lease runs out before the deadline of WeChat's last attempt — even when the dead
+ * instance's reset makes WeChat push again at once (attempts at ≈ 0, 0.3 and 5.3 s: deadline
+ * ≈ 9.8 s) — so that attempt runs the handler instead of promising an answer nobody computes.
+ */
+const LEASE_MS = 6_000
 const POLL_MS = 100
 
 /** Events the user makes by acting in the chat: a waiting answer can be given in their reply. */

@@ -2,7 +2,7 @@
  * #12 with the published bin: two `wx-mp-svr` processes of one bot sharing one private Redis,
  * as a user runs them behind nginx. Needs `dist/` (`npm run build`; `npm test` builds first).
  * The scenarios run one after the other (the first is timed: it must not share the CPU with the
- * start of four other processes); the file takes about 25 s.
+ * start of four other processes); the file takes about 40 s.
  */
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -145,4 +145,30 @@ t.test('`wx-mp-svr token` twice with WX_MP_REDIS_URL: one token fetch, shared th
     t.match(run.stdout(), /access_token: OK/)
   }
   t.equal(api.calls['/cgi-bin/stable_token'], 1, 'the second run used the token the first stored in Redis')
+})
+
+t.test('the process running a handler dies: its lease runs out and a later attempt runs the handler on the other', { skip }, async (t) => {
+  const redis = await startRedisServer(t)
+  const env = { WX_MP_TOKEN: TOKEN, WX_MP_APPID: APP_ID, WX_MP_REDIS_URL: redis.url, WX_MP_SLOW_REPLY: 'retry-window' }
+  // A would take a minute; B answers at once.
+  const a = start(t, [bot, '--port', '0'], { ...env, BOT_DELAY_MS: '60000' })
+  const b = start(t, [bot, '--port', '0'], env)
+  const [A, B] = await Promise.all([listening(a, 'A'), listening(b, 'B')])
+  // A is killed as soon as its handler starts (attempt 1 then fails: WeChat pushes again).
+  const killed = (async () => {
+    while (runsOf(a, 'q') === 0) await new Promise((r) => setTimeout(r, 20))
+    a.child.kill('SIGKILL')
+  })()
+  const wechat = routedWechat()
+  wechat.route([A!, B!, B!])
+  const result = await wechat.emulator.send('q')
+  await killed
+  t.equal(result.ok, true, 'no failure notice')
+  t.match(result.shown, `answer to q (pid ${b.child.pid})`, 'B ran the handler once A\'s lease ran out')
+  t.same(
+    wechat.routed.map((r) => r.to),
+    ['A', 'B', 'B'],
+  )
+  t.equal(runsOf(b, 'q'), 1)
+  t.equal(logged(b, /stopped answering; running the handler here/).length, 1)
 })
