@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { runToken } from '../../src/cli/commands/api.js'
 import { startMockApi } from '../../src/emulator/index.js'
 import { freePort, redisSkip, startRedisServer } from '../store/redis-server.js'
 import { APP_ID, APP_SECRET, TOKEN, routedWechat, type Instance } from './harness.js'
@@ -148,6 +149,12 @@ t.test('processes serving one account on one Redis', { skip }, async (t) => {
       t.match(run.stdout(), /access_token: OK/)
     }
     t.equal(api.calls['/cgi-bin/stable_token'], 1, 'the second run used the token the first stored in Redis')
+
+    let err = ''
+    const code = await runToken({}, { env: { ...env, WX_MP_REDIS_PREFIX: 'wx mp' }, stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } })
+    t.equal(code, 1, 'a bad WX_MP_REDIS_PREFIX is a configuration error')
+    t.match(err, /WX_MP_REDIS_PREFIX must be letters, digits/)
+    t.notMatch(err, /WX_MP_APPSECRET/, 'without the hint about the credentials')
   })
 
   t.test('the process running a handler dies: its lease runs out and a later attempt runs the handler on the other', { skip }, async (t) => {
