@@ -8,7 +8,7 @@
 import t from 'tap'
 
 // Each scenario waits on WeChat's real 5-second schedule: run them side by side.
-t.jobs = 6
+t.jobs = 8
 import { startMockApi } from '../../src/emulator/index.js'
 import { StoreKeys } from '../../src/store/keys.js'
 import { rawCommand, redisSkip, startRedisServer, type RedisServer } from '../store/redis-server.js'
@@ -85,26 +85,32 @@ t.test('next-message, a 30 s handler: the placeholder from A, the answer with th
   t.equal(pair.runs(), 1)
 })
 
-t.test('customer-service on a verified account: sent once, the quota counted once, the token fetched once', { skip }, async (t) => {
-  const api = await startMockApi({ preset: 'verified', appId: APP_ID, appSecret: APP_SECRET })
-  t.teardown(() => api.close())
-  const prefix = 'kefu'
-  const pair = await startPair(t, { redisUrl: redis!.url, strategy: 'customer-service', handlerMs: 7_000, api, prefix })
-  const wechat = routedWechat({ mockApi: api })
-  // Both 'success' answers lost: WeChat pushes again to B, then to A.
-  wechat.route([pair.A, pair.B, pair.A], [1, 2])
-  const result = await wechat.emulator.send('q1', { waitMs: 9_000 })
-  t.same(
-    result.messages.filter((m) => /answer to/.test(m.text)).map((m) => [m.via, m.text]),
-    [['customer-service', 'answer to q1 (run 1)']],
-    'the user sees the answer once, by 客服',
-  )
-  t.equal(api.messages.length, 1, 'the mock API received one customer-service message')
-  t.equal(pair.runs(), 1)
-  const quota = await redisGet(new StoreKeys(prefix, APP_ID).key('quota', 'message', wechat.emulator.fromUserName))
-  t.equal(quota, '4', 'one of the 5 messages of the 48 h window is spent, once')
-  t.equal((api.calls['/cgi-bin/stable_token'] ?? 0) + (api.calls['/cgi-bin/token'] ?? 0), 1, 'one access token for both instances')
-})
+// A / A: the same fault within one instance (a retry joining the run after the fallback was decided).
+for (const { plan, lost } of [
+  { plan: 'ABA', lost: [1, 2] },
+  { plan: 'AA', lost: [1] },
+]) {
+  t.test(`customer-service on a verified account, answers ${lost.join(' and ')} lost, attempts ${plan.split('').join(' / ')}: sent once, the quota counted once, the token fetched once`, { skip }, async (t) => {
+    const api = await startMockApi({ preset: 'verified', appId: APP_ID, appSecret: APP_SECRET })
+    t.teardown(() => api.close())
+    const prefix = `kefu${plan}`
+    const pair = await startPair(t, { redisUrl: redis!.url, strategy: 'customer-service', handlerMs: 7_000, api, prefix })
+    const wechat = routedWechat({ mockApi: api })
+    // 'success' answers lost: WeChat pushes again; the last attempt comes while the handler still runs.
+    wechat.route(plan.split('').map((n) => (n === 'A' ? pair.A : pair.B)), lost)
+    const result = await wechat.emulator.send('q1', { waitMs: 9_000 })
+    t.same(
+      result.messages.filter((m) => /answer to/.test(m.text)).map((m) => [m.via, m.text]),
+      [['customer-service', 'answer to q1 (run 1)']],
+      'the user sees the answer once, by 客服',
+    )
+    t.equal(api.messages.length, 1, 'the mock API received one customer-service message')
+    t.equal(pair.runs(), 1)
+    const quota = await redisGet(new StoreKeys(prefix, APP_ID).key('quota', 'message', wechat.emulator.fromUserName))
+    t.equal(quota, '4', 'one of the 5 messages of the 48 h window is spent, once')
+    t.equal((api.calls['/cgi-bin/stable_token'] ?? 0) + (api.calls['/cgi-bin/token'] ?? 0), 1, 'one access token for both instances')
+  })
+}
 
 t.test('the access token: fetched once across both instances; a 40001 on one leads to one refresh', { skip }, async (t) => {
   const api = await startMockApi({ preset: 'verified', appId: APP_ID, appSecret: APP_SECRET })
