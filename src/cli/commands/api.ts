@@ -103,7 +103,8 @@ function report(err: unknown, io: ApiCliIo): number {
   const inputError = err instanceof Error && !isWxMpApiError(err) && !isWxMpError(err)
   printCliError(inputError ? new WxMpError('INVALID_CONFIG', err.message) : err, io.stderr)
   if (isWxMpApiError(err)) return API_CLI_EXIT.api
-  if (isWxMpError(err) && err.code === 'INVALID_CONFIG' && !err.message.includes('WX_MP_REDIS_')) {
+  const aboutRedis = isWxMpError(err) && (err.message.includes('WX_MP_REDIS_URL') || err.message.includes('WX_MP_REDIS_PREFIX'))
+  if (isWxMpError(err) && err.code === 'INVALID_CONFIG' && !aboutRedis) {
     io.stderr.write('  Set WX_MP_APPID and WX_MP_APPSECRET (or pass --appid/--secret), then run the command again.\n')
   }
   return API_CLI_EXIT.config
