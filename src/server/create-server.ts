@@ -86,6 +86,9 @@ export async function createServer(options: CreateServerOptions = {}): Promise<F
     // per request costs more than the rest of the request's logging.
     childLoggerFactory: (logger) => logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // The callback plugin waits up to 5 s for WX_MP_REDIS_URL and then fails with the error that
+    // names it; Fastify's own 10 s limit would cut in first on a loaded machine.
+    pluginTimeout: 30_000,
     // While closing, requests on connections already open are still answered (with
     // `Connection: close`): a 503 would make WeChat retry against a process that is going away.
     return503OnClosing: false,

@@ -15,6 +15,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { isWxMpError } from '../core/errors.js'
 import type { Message, NormalMessage, SubscribeEvent } from '../core/messages.js'
 import { renderReply, type ReplyMessage } from '../core/reply.js'
 import { AnswerDelivery } from '../slow-reply/answer-delivery.js'
@@ -114,6 +115,11 @@ export interface DispatcherOptions {
    */
   onBackground?: (work: Promise<unknown>) => void
   clock?: Clock
+  /**
+   * Resolves when the store can be used (a Redis store once connected); the start-up probe of
+   * the 客服 permission waits for it, since it reads and stores the access token there.
+   */
+  ready?: Promise<void>
 }
 
 /** A finished handler run, rendered. */
@@ -167,8 +173,14 @@ const HOLD_MS = 5_500
 const FINAL_ATTEMPT_AFTER_MS = 9_000
 /** After this long no attempt of WeChat's can carry an answer any more. */
 const RETRY_WINDOW_MS = 15_000
-/** The lease of a run's pending record, renewed while the run lives; an expired lease may be taken over. */
-const LEASE_MS = 10_000
+/**
+ * The lease of a run's pending record, renewed (every third of it) while the run lives; an expired
+ * lease may be taken over. Short enough that when the instance running a handler dies in the first
+ * seconds, the lease runs out before the deadline of WeChat's last attempt — even when the dead
+ * instance's reset makes WeChat push again at once (attempts at ≈ 0, 0.3 and 5.3 s: deadline
+ * ≈ 9.8 s) — so that attempt runs the handler instead of promising an answer nobody computes.
+ */
+const LEASE_MS = 6_000
 const POLL_MS = 100
 
 /** Events the user makes by acting in the chat: a waiting answer can be given in their reply. */
@@ -272,8 +284,11 @@ export class Dispatcher {
     this.#delivery = new AnswerDelivery({ pending: this.#pending, kefu: this.#kefu, texts: this.#o.texts })
     const strategy = this.#o.slowReply
     if (this.#kefu !== undefined && (strategy === 'auto' || strategy === 'customer-service')) {
-      // Learn at once whether 客服 works, so that the first slow answer already goes the right way.
-      this.#kefu.probe().then(
+      // Learn at once whether 客服 works, so that the first slow answer already goes the right way
+      // (once the store answers: a store that never does fails the start, and nothing is probed).
+      const kefu = this.#kefu
+      const probed = options.ready === undefined ? kefu.probe() : options.ready.then(() => kefu.probe(), () => 'unknown' as const)
+      probed.then(
         (answer) => {
           this.#kefuDeniedSeen = answer === 'denied'
           if (answer === 'denied') {
@@ -368,7 +383,7 @@ export class Dispatcher {
   }
 
   #storeFailed(err: unknown, key: string, claimed: string, msg: Message, receivedAt: number, log: () => Log): MaybePromise<DispatchResult> {
-    log().warn({ err }, `store failed; policy "${this.#o.onDedupError}"`)
+    this.#storeFailure(log, err, `store failed; policy "${this.#o.onDedupError}"`)
     if (this.#o.onDedupError === 'success') return SUCCESS_RESULT
     return this.#startAndAnswer(key, claimed, msg, receivedAt, log)
   }
@@ -378,7 +393,7 @@ export class Dispatcher {
     try {
       const noted = this.#kefu?.noteInteraction(msg)
       if (noted !== undefined && isThenable(noted)) {
-        Promise.resolve(noted).then(undefined, (err: unknown) => log().warn({ err }, 'store failed to open the customer-service window'))
+        Promise.resolve(noted).then(undefined, (err: unknown) => this.#storeFailure(log, err, 'store failed to open the customer-service window'))
       }
       // Every strategy may leave answers waiting (the rest of a long one, at least).
       if (userInitiated(msg)) {
@@ -388,7 +403,7 @@ export class Dispatcher {
         }
       }
     } catch (err) {
-      log().warn({ err }, 'store failed while looking for waiting answers; handling the push on its own')
+      this.#storeFailure(log, err, 'store failed while looking for waiting answers; handling the push on its own')
     }
     return this.#startAndAnswer(key, claimed, msg, receivedAt, log)
   }
@@ -407,7 +422,7 @@ export class Dispatcher {
     try {
       waiting = (await ids).length > 0 || (fetchOnly && (await this.#pending.recent(user)))
     } catch (err) {
-      log().warn({ err }, 'store failed while looking for waiting answers; handling the push on its own')
+      this.#storeFailure(log, err, 'store failed while looking for waiting answers; handling the push on its own')
       waiting = false
     }
     if (!waiting) return this.#startAndAnswer(key, claimed, msg, receivedAt, log)
@@ -422,7 +437,7 @@ export class Dispatcher {
           ? taken.reply
           : { msgType: 'text', content: taken.kind === 'notice' ? taken.text : taken.kind === 'working' ? t.working(Math.round(taken.sinceMs / 1000)) : t.nothingPending }
     } catch (err) {
-      log().warn({ err }, 'store failed while taking a waiting answer; handling the push on its own')
+      this.#storeFailure(log, err, 'store failed while taking a waiting answer; handling the push on its own')
       return this.#startAndAnswer(key, claimed, msg, receivedAt, log)
     }
     if (!fetchOnly && this.hasHandler(msg)) {
@@ -576,7 +591,7 @@ export class Dispatcher {
       if (run.result !== undefined || this.#runs.get(run.key) !== run) return
       Promise.resolve(this.#o.store.expire(run.key, LEASE_MS, run.claimed)).then(
         () => undefined,
-        (err: unknown) => run.log().warn({ err }, 'store failed to renew the run\'s claim'),
+        (err: unknown) => this.#storeFailure(run.log, err, 'store failed to renew the run\'s claim'),
       )
       timer = clock.setTimeout(renew, LEASE_MS / 3)
     }
@@ -593,7 +608,15 @@ export class Dispatcher {
     run.waiting++
     const settled = await settleBy(run.done, deadline, this.#o.clock)
     run.waiting--
-    if (settled.done) return this.#answer(run, settled.value, attempt === 1)
+    if (settled.done) {
+      // A retry after the fallback was decided (here, or by another instance) answers as the
+      // fallback did: the fallback delivers the answer, and the user must not see it twice.
+      const decided = attempt === 1 ? undefined : (run.fallback ?? (await this.#decidedElsewhere(run, log)))
+      if (decided === 'queue' || decided === 'kefu') {
+        return this.#fallbackAnswer(decided, run.msg, decided === 'kefu' ? 'customer-service' : 'next-message', log, false)
+      }
+      return this.#answer(run, settled.value, attempt === 1)
+    }
     const final = attempt >= 3 || receivedAt - run.firstAt >= FINAL_ATTEMPT_AFTER_MS
     const strategy = await this.#decide(final, log)
     if (strategy === 'retry-window' && !final) return this.#hold(receivedAt, run, log)
@@ -612,6 +635,28 @@ export class Dispatcher {
     return this.#fallbackAnswer(taken.how, run.msg, strategy, log, attempt === 1)
   }
 
+  /** The fallback another instance decided for this run's push, if any (a shared store only). */
+  async #decidedElsewhere(run: Run, log: () => Log): Promise<Fallback | undefined> {
+    if (this.#o.store instanceof MemoryStore) return undefined
+    try {
+      const value = await this.#o.store.get(run.key)
+      const state = value === undefined ? undefined : decodeRecord(value)
+      return state?.state === 'fallback' ? state.how : undefined
+    } catch (err) {
+      this.#storeFailure(log, err, 'store failed to read the push\'s record')
+      return undefined
+    }
+  }
+
+  /**
+   * Logs a failed store call. While the store is away (`STORE_UNAVAILABLE`) it has said so itself,
+   * once per outage: each push's own failures are then debug lines, not one warning per push.
+   */
+  #storeFailure(log: () => Log, err: unknown, message: string): void {
+    if (isWxMpError(err) && err.code === 'STORE_UNAVAILABLE') log().debug({ err }, message)
+    else log().warn({ err }, message)
+  }
+
   #answer(run: Run, result: RunResult, first: boolean): DispatchResult {
     run.answered = true
     if (!first) return { reply: result.xml, outcome: 'duplicate' }
@@ -627,7 +672,7 @@ export class Dispatcher {
     try {
       await this.#alarm.note(this.#o.clock.now())
     } catch (err) {
-      log().warn({ err }, 'store failed to count a held attempt')
+      this.#storeFailure(log, err, 'store failed to count a held attempt')
     }
     if (run !== undefined && this.#o.background === 'none') await run.done
     else await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, Math.max(0, receivedAt + HOLD_MS - this.#o.clock.now())))
@@ -648,7 +693,7 @@ export class Dispatcher {
       try {
         tripped = await this.#alarm.tripped(this.#o.clock.now())
       } catch (err) {
-        log().warn({ err }, 'store failed to read the held-attempt counter')
+        this.#storeFailure(log, err, 'store failed to read the held-attempt counter')
       }
       if (tripped !== this.#alarmTripped) {
         this.#alarmTripped = tripped
@@ -684,7 +729,7 @@ export class Dispatcher {
       this.#kefuDeniedSeen = denied
       return denied
     } catch (err) {
-      log().warn({ err }, 'store failed to read the customer-service permission')
+      this.#storeFailure(log, err, 'store failed to read the customer-service permission')
       return false
     }
   }
@@ -720,7 +765,7 @@ export class Dispatcher {
         expected = now!
       }
     } catch (err) {
-      log().warn({ err }, 'store failed while deciding the fallback; deciding locally')
+      this.#storeFailure(log, err, 'store failed while deciding the fallback; deciding locally')
     }
     return { state: 'fallback', how }
   }
@@ -737,7 +782,7 @@ export class Dispatcher {
     try {
       return await this.#pending.open(run.user, run.firstAt)
     } catch (err) {
-      run.log().warn({ err }, 'store failed to open a pending answer')
+      this.#storeFailure(run.log, err, 'store failed to open a pending answer')
       return undefined
     }
   }
@@ -766,7 +811,7 @@ export class Dispatcher {
     try {
       attempt = 1 + (await this.#o.store.add(this.#o.keys.key('attempts', key), 1, RETRY_WINDOW_MS * 2))
     } catch (err) {
-      log().warn({ err }, 'store failed to count the attempt')
+      this.#storeFailure(log, err, 'store failed to count the attempt')
     }
     if (local !== undefined) return this.#attempt(local, receivedAt, log, attempt)
     const state = existing === undefined ? undefined : decodeRecord(existing)
@@ -787,7 +832,7 @@ export class Dispatcher {
       try {
         value = await this.#o.store.get(key)
       } catch (err) {
-        log().warn({ err }, 'store failed while waiting for another instance')
+        this.#storeFailure(log, err, 'store failed while waiting for another instance')
         return SUCCESS_RESULT
       }
       if (value === undefined) {
@@ -836,7 +881,7 @@ export class Dispatcher {
         if (run.jobId !== undefined) await this.#pending.fail(run.user, run.jobId, this.#o.texts.gaveUp(seconds))
         else await this.#pending.add(run.user, [{ msgType: 'text', content: this.#o.texts.gaveUp(seconds) }], this.#notices())
       } catch (err) {
-        log().warn({ err }, 'store failed to record the given-up answer')
+        this.#storeFailure(log, err, 'store failed to record the given-up answer')
       }
       return
     }
@@ -853,7 +898,7 @@ export class Dispatcher {
           else if (now === undefined) await this.#o.store.set(run.key, encodeDone(xml), this.#o.dedupTtlMs)
         }
       } catch (err) {
-        log().warn({ err }, 'store failed to record the answer; a retry may run the handler again')
+        this.#storeFailure(log, err, 'store failed to record the answer; a retry may run the handler again')
       }
       const late = clock.now() >= run.firstAt + this.#replyTimeoutMs
       if (how === undefined && late && !run.answered && run.waiting === 0) {
@@ -914,11 +959,11 @@ export class Dispatcher {
       const done = this.#o.store.set(key, encodeDone(xml), this.#o.dedupTtlMs)
       if (isThenable(done)) {
         return Promise.resolve(done).then(undefined, (err: unknown) => {
-          log().warn({ err }, 'store failed to record the answer; a retry may run the handler again')
+          this.#storeFailure(log, err, 'store failed to record the answer; a retry may run the handler again')
         })
       }
     } catch (err) {
-      log().warn({ err }, 'store failed to record the answer; a retry may run the handler again')
+      this.#storeFailure(log, err, 'store failed to record the answer; a retry may run the handler again')
     }
     return undefined
   }

@@ -22,6 +22,10 @@ import { WxMpApi } from '../../api/client.js'
 import { isWxMpApiError } from '../../api/errors.js'
 import { normalizeMenu } from '../../api/menu.js'
 import type { FetchLike } from '../../api/transport.js'
+import { settingOf } from '../../server/settings.js'
+import { StoreKeys } from '../../store/keys.js'
+import { createRedisStore } from '../../store/redis-store.js'
+import { StoreTokenStore } from '../../store/store-token-store.js'
 
 /** Where the commands read configuration and write output. */
 export interface ApiCliIo {
@@ -59,16 +63,38 @@ function defaultIo(): ApiCliIo {
   return { env: process.env, stdout: process.stdout, stderr: process.stderr }
 }
 
-function createApi(opts: ApiCliOptions, io: ApiCliIo): WxMpApi {
+/** An API client, and what to close when the command is done (the Redis connection, if any). */
+interface OpenedApi {
+  api: WxMpApi
+  close(): Promise<void>
+}
+
+/**
+ * The client of the command. With `WX_MP_REDIS_URL` set, its access token is the one the bot's
+ * instances share in Redis (same key, same refresh lock), so a command never fetches a token of
+ * its own that would replace theirs.
+ */
+async function openApi(opts: ApiCliOptions, io: ApiCliIo): Promise<OpenedApi> {
   const baseUrl = opts.baseUrl ?? (io.env['WX_MP_API_BASE_URL'] || undefined)
-  return new WxMpApi({
+  const options = {
     appId: opts.appid,
     appSecret: opts.secret,
     baseUrl,
     env: io.env,
     ...(io.fetch ? { fetch: io.fetch } : {}),
     ...(io.now ? { now: io.now } : {}),
-  })
+  }
+  const url = io.env['WX_MP_REDIS_URL']?.trim()
+  if (!url) return { api: new WxMpApi(options), close: async () => undefined }
+  const prefix = io.env['WX_MP_REDIS_PREFIX']?.trim() || 'wxmp'
+  const pattern = settingOf('WX_MP_REDIS_PREFIX').pattern!
+  if (!pattern.regex.test(prefix)) throw new WxMpError('INVALID_CONFIG', `WX_MP_REDIS_PREFIX must be ${pattern.description}, got ${JSON.stringify(prefix)}.`)
+  // Credentials are checked before Redis is tried.
+  const probe = new WxMpApi(options)
+  const store = createRedisStore({ url, log: { warn: (m) => void io.stderr.write(`wx-mp-svr: ${m}\n`), info: () => undefined } })
+  await store.connect()
+  const api = new WxMpApi({ ...options, appId: probe.appId, tokenStore: new StoreTokenStore(store, new StoreKeys(prefix, probe.appId), { now: io.now }) })
+  return { api, close: () => store.close() }
 }
 
 function report(err: unknown, io: ApiCliIo): number {
@@ -77,7 +103,8 @@ function report(err: unknown, io: ApiCliIo): number {
   const inputError = err instanceof Error && !isWxMpApiError(err) && !isWxMpError(err)
   printCliError(inputError ? new WxMpError('INVALID_CONFIG', err.message) : err, io.stderr)
   if (isWxMpApiError(err)) return API_CLI_EXIT.api
-  if (isWxMpError(err) && err.code === 'INVALID_CONFIG') {
+  const aboutRedis = isWxMpError(err) && (err.message.includes('WX_MP_REDIS_URL') || err.message.includes('WX_MP_REDIS_PREFIX'))
+  if (isWxMpError(err) && err.code === 'INVALID_CONFIG' && !aboutRedis) {
     io.stderr.write('  Set WX_MP_APPID and WX_MP_APPSECRET (or pass --appid/--secret), then run the command again.\n')
   }
   return API_CLI_EXIT.config
@@ -88,10 +115,9 @@ function report(err: unknown, io: ApiCliIo): number {
  * `menu show`), validates it, and creates it with `POST /cgi-bin/menu/create`.
  */
 export async function runMenuPush(file: string, opts: ApiCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
-  let api: WxMpApi
-  let menu: ReturnType<typeof normalizeMenu>
+  let opened: OpenedApi | undefined
   try {
-    api = createApi(opts, io)
+    opened = await openApi(opts, io)
     let text: string
     try {
       text = await readFile(file, 'utf8')
@@ -104,18 +130,16 @@ export async function runMenuPush(file: string, opts: ApiCliOptions = {}, io: Ap
     } catch (cause) {
       throw new Error(`menu file ${file} is not valid JSON: ${(cause as Error).message}`, { cause })
     }
-    menu = normalizeMenu(parsed)
+    const menu = normalizeMenu(parsed)
+    await opened.api.menu.create(menu)
+    const subs = menu.button.reduce((n, b) => n + (b.sub_button?.length ?? 0), 0)
+    io.stdout.write(`menu pushed: ${menu.button.length} top-level button(s), ${subs} sub-button(s)\n`)
+    return API_CLI_EXIT.ok
   } catch (err) {
     return report(err, io)
+  } finally {
+    await opened?.close()
   }
-  try {
-    await api.menu.create(menu)
-  } catch (err) {
-    return report(err, io)
-  }
-  const subs = menu.button.reduce((n, b) => n + (b.sub_button?.length ?? 0), 0)
-  io.stdout.write(`menu pushed: ${menu.button.length} top-level button(s), ${subs} sub-button(s)\n`)
-  return API_CLI_EXIT.ok
 }
 
 /**
@@ -123,13 +147,16 @@ export async function runMenuPush(file: string, opts: ApiCliOptions = {}, io: Ap
  * `menu push` accepts.
  */
 export async function runMenuShow(opts: ApiCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
+  let opened: OpenedApi | undefined
   try {
-    const api = createApi(opts, io)
-    const menu = await api.menu.get()
+    opened = await openApi(opts, io)
+    const menu = await opened.api.menu.get()
     io.stdout.write(JSON.stringify(menu, null, 2) + '\n')
     return API_CLI_EXIT.ok
   } catch (err) {
     return report(err, io)
+  } finally {
+    await opened?.close()
   }
 }
 
@@ -139,8 +166,10 @@ export async function runMenuShow(opts: ApiCliOptions = {}, io: ApiCliIo = defau
  * with `--show`.
  */
 export async function runToken(opts: TokenCliOptions = {}, io: ApiCliIo = defaultIo()): Promise<number> {
+  let opened: OpenedApi | undefined
   try {
-    const api = createApi(opts, io)
+    opened = await openApi(opts, io)
+    const api = opened.api
     const info = await api.getAccessTokenInfo({ forceRefresh: opts.forceRefresh === true })
     const now = (io.now ?? Date.now)()
     const seconds = Math.max(0, Math.round((info.expiresAt - now) / 1000))
@@ -153,6 +182,8 @@ export async function runToken(opts: TokenCliOptions = {}, io: ApiCliIo = defaul
     return API_CLI_EXIT.ok
   } catch (err) {
     return report(err, io)
+  } finally {
+    await opened?.close()
   }
 }
 
