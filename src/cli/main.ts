@@ -1,6 +1,6 @@
 /**
- * The `wx-mp-svr` command line: run a bot (default command), emulate WeChat (`verify`, `send`,
- * `chat`), and use the API (`menu`, `token`).
+ * The `wx-mp-svr` command line: run a bot (default command), start a project (`init`), emulate
+ * WeChat (`verify`, `send`, `chat`), and use the API (`menu`, `token`).
  *
  * @module
  */
@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { registerApiCommands } from './commands/api.js'
 import { registerEmulatorCommands } from './commands/emulator.js'
+import { registerInitCommand } from './commands/init.js'
 import { registerServeCommand } from './commands/serve.js'
 import { printCliError } from './error-printer.js'
 import { settingsHelpText } from '../server/settings.js'
@@ -29,6 +30,7 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .addHelpText('after', `\n${settingsHelpText()}\n`)
   registerServeCommand(program)
+  registerInitCommand(program)
   registerEmulatorCommands(program)
   registerApiCommands(program)
   return program
