@@ -33,6 +33,7 @@ export interface ServeFlags {
   env?: string
   envFile?: string
   drainTimeout?: string
+  slowReply?: string
 }
 
 /** Where the command reads and writes; injectable for tests. */
@@ -135,7 +136,11 @@ export async function serve(file: string, flags: ServeFlags, io: ServeIo): Promi
     }
   }
   const handlers = tracePushes({ ...pickCallbacks(fileConfig), ...exported })
-  const optionsEnv = fileConfig.env ?? env
+  // --slow-reply goes through the settings table like WX_MP_SLOW_REPLY (a wrong value is named
+  // there) and wins over the file's config.
+  const baseEnv = fileConfig.env ?? env
+  const optionsEnv = flags.slowReply === undefined ? baseEnv : { ...baseEnv, WX_MP_SLOW_REPLY: flags.slowReply }
+  if (flags.slowReply !== undefined) delete fileConfig.slowReply
   const explicitToken = fileConfig.token ?? optionsEnv['WX_MP_TOKEN']
   let devToken: DevToken | undefined
   if ((explicitToken ?? '').trim() === '' && optionsEnv['NODE_ENV'] !== 'production') {
@@ -260,6 +265,7 @@ export function registerServeCommand(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (default: PORT or 5001)')
     .option('--host <host>', 'interface to listen on (default: HOST or 127.0.0.1)')
     .option('--path <path>', 'callback path (default: WX_MP_PATH or /wx)')
+    .option('--slow-reply <strategy>', 'how slow answers reach the user: auto, retry-window, next-message, customer-service or success (default: config.slowReply, WX_MP_SLOW_REPLY or auto)')
     .option('--drain-timeout <ms>', 'on shutdown, wait at most this long for pushes in flight (default: WX_MP_DRAIN_TIMEOUT_MS or 60000)')
   withEnvFileOptions(command).action(async (file: string, flags: ServeFlags) => {
     await serve(file, flags, { env: process.env, stdout: process.stdout, cwd: process.cwd(), banner: process.stdout.isTTY ? 'text' : 'json' })
