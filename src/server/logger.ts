@@ -39,8 +39,14 @@ export const redactPaths: readonly string[] = Object.freeze(['*token*', '*secret
 /** How deep a logged object is searched for secrets; deeper values are replaced whole. */
 const MAX_DEPTH = 8
 
+/**
+ * Plain objects, arrays and errors are searched; instances of other classes (a raw request, a
+ * socket, a Map) are left to pino's serializers, so a stray object never costs a walk of its graph.
+ */
 function isPlainish(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && !(value instanceof Date)
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null || Array.isArray(value) || value instanceof Error
 }
 
 /**
@@ -115,6 +121,8 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       log: (object) => redactSecrets(object),
       bindings: (bindings) => redactSecrets(bindings),
     },
+    // A raw request logged as `{ req }` is a class instance the walk leaves alone: its credentials by path.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: REDACTED },
   }
   return redactingChildren(build(options, config))
 }

@@ -58,6 +58,12 @@ t.test('#15: redaction covers *token*, *secret*, *key*, authorization, cookie an
   child.info('from a child')
   t.notMatch(raw.join('\n'), 'S10-child', "a child logger's bindings are redacted too")
 
+  class RawRequest {
+    headers = { authorization: 'S11-raw', host: 'h' }
+  }
+  logger.info({ req: new RawRequest() }, 'a raw request')
+  t.notMatch(raw.join('\n'), 'S11-raw', "a raw request's authorization header is redacted by path")
+
   const cyclic: Record<string, unknown> = { name: 'loop' }
   cyclic['self'] = cyclic
   t.doesNotThrow(() => logger.info({ cyclic }, 'a cycle'), 'a cyclic object is logged without hanging')
