@@ -9,7 +9,9 @@ import { Command, CommanderError } from 'commander'
 import { registerApiCommands } from './commands/api.js'
 import { registerEmulatorCommands } from './commands/emulator.js'
 import { registerInitCommand } from './commands/init.js'
+import { registerPlayCommand } from './commands/play.js'
 import { registerServeCommand } from './commands/serve.js'
+import { loadCommandEnv, withEnvFileOptions, type EnvFileFlags } from './env-file.js'
 import { printCliError } from './error-printer.js'
 import { settingsHelpText } from '../server/settings.js'
 
@@ -20,6 +22,17 @@ function version(): string {
   } catch {
     return '0.0.0'
   }
+}
+
+/**
+ * Gives a command registered without them `--env`/`--env-file`, read by the rule every other
+ * command follows ({@link loadCommandEnv}) before its action runs.
+ */
+function withCommandEnv(command: Command | undefined): void {
+  if (command === undefined) return
+  withEnvFileOptions(command).hook('preAction', (_program, action) => {
+    loadCommandEnv(action.opts<EnvFileFlags>(), { env: process.env, cwd: process.cwd() })
+  })
 }
 
 /** Builds the program (exported for tests and `--help` checks). */
@@ -33,6 +46,8 @@ export function createProgram(): Command {
   registerInitCommand(program)
   registerEmulatorCommands(program)
   registerApiCommands(program)
+  registerPlayCommand(program)
+  withCommandEnv(program.commands.find((c) => c.name() === 'play'))
   return program
 }
 

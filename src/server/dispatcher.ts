@@ -107,6 +107,12 @@ export interface DispatcherOptions {
   background?: BackgroundWork
   /** Receives answers that finished after the deadline under the `success` strategy. */
   lateReply?: LateReplyHandler
+  /**
+   * Told of every piece of work that may outlive the response it began with (a handler run and
+   * its delivery, a wait for another instance): a serverless adapter hands it to `waitUntil`, or
+   * awaits it before answering where nothing runs after the response.
+   */
+  onBackground?: (work: Promise<unknown>) => void
   clock?: Clock
 }
 
@@ -218,6 +224,7 @@ export class Dispatcher {
   readonly #alarm: HeldAlarm
   readonly #delivery: AnswerDelivery
   readonly #lateReply: LateReplyHandler | undefined
+  readonly #onBackground: ((work: Promise<unknown>) => void) | undefined
   readonly #owner = randomBytes(6).toString('hex')
   /** Runs that later copies of their push join. */
   readonly #runs = new Map<string, Run>()
@@ -250,6 +257,7 @@ export class Dispatcher {
     this.#appId = options.appId
     this.#replyTimeoutMs = options.replyTimeoutMs
     this.#lateReply = options.lateReply
+    this.#onBackground = options.onBackground
     const now = (): number => clock.now()
     this.#pending = new PendingAnswers({
       store,
@@ -313,6 +321,7 @@ export class Dispatcher {
       this.#background.delete(promise)
     }
     promise.then(forget, forget)
+    this.#onBackground?.(promise)
     return promise
   }
 

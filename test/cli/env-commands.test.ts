@@ -71,6 +71,9 @@ t.test('verify, send and chat read the token from .env in the working directory,
   const missingServe = await cli(empty, ['bot.mjs', '--env', 'nope.env'])
   t.equal(missingServe.code, 1)
   t.match(missingServe.stderr, /--env nope\.env: no such file/, 'the server says the same')
+  const missingPlay = await cli(empty, ['play', 'bot.mjs', '--env', 'nope.env'])
+  t.equal(missingPlay.code, 1)
+  t.match(missingPlay.stderr, /--env nope\.env: no such file/, 'and play')
 
   // Node (20, 22 and 24) checks the file of any --env-file on its command line, even after the
   // script's name, and stops before our code runs: the README says to use --env.

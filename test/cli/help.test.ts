@@ -31,8 +31,8 @@ t.test('#15: every command takes --env <file> (and --env-file), and init is list
   const commands = new Map(program.commands.map((c) => [c.name(), c]))
   t.ok(commands.has('init'), 'init')
   const menu = commands.get('menu')!
-  const withEnv = [...['serve', 'verify', 'send', 'chat', 'token'].map((name) => commands.get(name)!), ...menu.commands]
-  t.equal(withEnv.length, 7, 'serve, verify, send, chat, token, menu push, menu show')
+  const withEnv = [...['serve', 'verify', 'send', 'chat', 'token', 'play'].map((name) => commands.get(name)!), ...menu.commands]
+  t.equal(withEnv.filter(Boolean).length, 8, 'serve, verify, send, chat, token, play, menu push, menu show')
   for (const command of withEnv) {
     const flags = command.options.map((o) => o.long)
     t.ok(flags.includes('--env') && flags.includes('--env-file'), `${command.name()} takes --env and --env-file`)
