@@ -36,7 +36,12 @@ function pickHandlers(source: unknown): HandlerModule | undefined {
  * does not compile, throws while it loads, exports no callback, or exports a callback that is not
  * a function.
  */
-export async function loadHandlers(file: string, cwd: string = process.cwd()): Promise<HandlerModule> {
+export async function loadHandlers(
+  file: string,
+  cwd: string = process.cwd(),
+  /** Sees the module as imported, before its callbacks are picked (the CLI checks names and `config`); may throw. */
+  inspect?: (exports: Record<string, unknown>) => void,
+): Promise<HandlerModule> {
   const path = resolve(cwd, file)
   const ext = extname(path)
   if (!existsSync(path)) {
@@ -46,6 +51,7 @@ export async function loadHandlers(file: string, cwd: string = process.cwd()): P
     throw new WxMpError('INVALID_CONFIG', `Unsupported handler file extension "${ext}": use .ts, .mts, .cts, .js, .mjs or .cjs.`)
   }
   const mod = await importHandlerModule(path, file, cwd)
+  inspect?.(mod)
   // Named exports first; then a default export object (or a CommonJS module.exports seen as default,
   // possibly itself wrapping an ES module's default).
   const defaultExport = mod['default'] as Record<string, unknown> | undefined

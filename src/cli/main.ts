@@ -1,6 +1,6 @@
 /**
- * The `wx-mp-svr` command line: run a bot (default command), emulate WeChat (`verify`, `send`,
- * `chat`), and use the API (`menu`, `token`).
+ * The `wx-mp-svr` command line: run a bot (default command), start a project (`init`), emulate
+ * WeChat (`verify`, `send`, `chat`), and use the API (`menu`, `token`).
  *
  * @module
  */
@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { registerApiCommands } from './commands/api.js'
 import { registerEmulatorCommands } from './commands/emulator.js'
+import { registerInitCommand } from './commands/init.js'
 import { registerPlayCommand } from './commands/play.js'
 import { registerServeCommand } from './commands/serve.js'
+import { loadCommandEnv, withEnvFileOptions, type EnvFileFlags } from './env-file.js'
 import { printCliError } from './error-printer.js'
 import { settingsHelpText } from '../server/settings.js'
 
@@ -22,6 +24,17 @@ function version(): string {
   }
 }
 
+/**
+ * Gives a command registered without them `--env`/`--env-file`, read by the rule every other
+ * command follows ({@link loadCommandEnv}) before its action runs.
+ */
+function withCommandEnv(command: Command | undefined): void {
+  if (command === undefined) return
+  withEnvFileOptions(command).hook('preAction', (_program, action) => {
+    loadCommandEnv(action.opts<EnvFileFlags>(), { env: process.env, cwd: process.cwd() })
+  })
+}
+
 /** Builds the program (exported for tests and `--help` checks). */
 export function createProgram(): Command {
   const program = new Command('wx-mp-svr')
@@ -30,9 +43,11 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .addHelpText('after', `\n${settingsHelpText()}\n`)
   registerServeCommand(program)
+  registerInitCommand(program)
   registerEmulatorCommands(program)
   registerApiCommands(program)
   registerPlayCommand(program)
+  withCommandEnv(program.commands.find((c) => c.name() === 'play'))
   return program
 }
 

@@ -22,6 +22,9 @@ import type { Log } from './handlers.js'
 /** The body limit of a push (WeChat's are a few KiB). */
 export const BODY_LIMIT_BYTES = 64 * 1024
 
+/** WeChat drops an attempt it has no answer to after this long, ms: a later answer is never seen. */
+export const WECHAT_WAITS_MS = 5_000
+
 /** A request as the callback sees it. */
 export interface CallbackRequest {
   /** The HTTP method, upper case. */
@@ -178,19 +181,33 @@ export class Callback {
     // The push's own logger (a child) is made only if the handler or a warning uses it; the one
     // line per push carries the same fields through the parent.
     const bindings = pushBindings(msg)
+    // At debug, the push's line carries what the user wrote (never at info: it is their message).
+    const text = this.#debug() ? textOf(msg) : undefined
     const result = this.#dispatcher.dispatch(msg, receivedAt, () => this.#log.child(bindings))
     return result instanceof Promise
-      ? result.then((r) => this.#respond(r, bindings, mode, receivedAt))
-      : this.#respond(result as DispatchResult, bindings, mode, receivedAt)
+      ? result.then((r) => this.#respond(r, bindings, mode, receivedAt, text))
+      : this.#respond(result as DispatchResult, bindings, mode, receivedAt, text)
   }
 
-  /** Logs the push's one line and turns the dispatcher's answer into the response. */
-  #respond(result: DispatchResult, bindings: Record<string, unknown>, mode: EncryptionMode, receivedAt: number): CallbackResponse {
+  /**
+   * Logs the push's one line and turns the dispatcher's answer into the response. An answer
+   * written after WeChat stopped waiting (the event loop was blocked) is logged as `too-late`, a
+   * warning: WeChat did not see it. A held attempt is released late on purpose and is not one.
+   */
+  #respond(result: DispatchResult, bindings: Record<string, unknown>, mode: EncryptionMode, receivedAt: number, text?: string): CallbackResponse {
     const now = this.#clock.now()
-    this.#log.info(
-      { ...bindings, mode, outcome: result.outcome, strategy: result.strategy, handlerMs: result.handlerMs, ms: now - receivedAt },
-      outcomeText[result.outcome],
-    )
+    const ms = now - receivedAt
+    const fields = { ...bindings, mode, outcome: result.outcome as string, strategy: result.strategy, handlerMs: result.handlerMs, ms, text }
+    if (ms >= WECHAT_WAITS_MS && result.outcome !== 'held') {
+      fields.outcome = 'too-late'
+      this.#log.warn(
+        { ...fields, answered: result.outcome },
+        `answered ${ms} ms after the push arrived: WeChat stops waiting at 5 s and did not see this answer (${outcomeText[result.outcome]}). ` +
+          'Something blocked the event loop (synchronous work in a handler?)',
+      )
+    } else {
+      this.#log.info(fields, outcomeText[result.outcome])
+    }
     // A held attempt is released after WeChat dropped it: nobody reads this, and a "success" it
     // could mistake for an answer would end the retries.
     if (result.outcome === 'held') return { status: 200, headers: TEXT, body: '' }
@@ -201,6 +218,19 @@ export class Callback {
     })
     return { status: 200, headers: XML, body }
   }
+
+  /** Whether the logger writes debug lines (pino's `isLevelEnabled`; another logger: no). */
+  #debug(): boolean {
+    const log = this.#log as { isLevelEnabled?: (level: string) => boolean }
+    return typeof log.isLevelEnabled === 'function' && log.isLevelEnabled('debug')
+  }
+}
+
+/** The text of a push, when it has one: a text message's content, a voice message's recognition. */
+function textOf(msg: Message): string | undefined {
+  if (msg.msgType === 'text') return msg.content
+  if (msg.msgType === 'voice') return msg.recognition
+  return undefined
 }
 
 function pushBindings(msg: Message): Record<string, unknown> {

@@ -77,7 +77,8 @@ export interface Handlers {
  *
  * This is the seam for delivery strategies: push it with the customer-service API
  * (`api.sendCustomMessage(late.message.fromUserName, late.reply)`), keep it for the user's next
- * message, and so on. The result is also kept for a retry of the same push during the dedup TTL.
+ * message, and so on. WeChat does not retry a push it was answered `success` for, so this is the
+ * answer's only way to the user.
  */
 export interface LateReply {
   /** The push that was answered late. */

@@ -25,3 +25,16 @@ t.test('one error printer: a config error is one line, a bug keeps its stack', a
   t.match(bug, /^wx-mp-svr: TypeError: x is undefined\n\s+at /)
   t.equal(formatCliError('odd'), 'wx-mp-svr: odd\n')
 })
+
+t.test('#15: every command takes --env <file> (and --env-file), and init is listed', async (t) => {
+  const program = createProgram()
+  const commands = new Map(program.commands.map((c) => [c.name(), c]))
+  t.ok(commands.has('init'), 'init')
+  const menu = commands.get('menu')!
+  const withEnv = [...['serve', 'verify', 'send', 'chat', 'token', 'play'].map((name) => commands.get(name)!), ...menu.commands]
+  t.equal(withEnv.filter(Boolean).length, 8, 'serve, verify, send, chat, token, play, menu push, menu show')
+  for (const command of withEnv) {
+    const flags = command.options.map((o) => o.long)
+    t.ok(flags.includes('--env') && flags.includes('--env-file'), `${command.name()} takes --env and --env-file`)
+  }
+})

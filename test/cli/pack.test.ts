@@ -1,7 +1,10 @@
 /**
- * What a user installs: `npm pack` yields a tarball that installs into an empty CommonJS project
- * (what `npm init -y` writes), where `npx wx-mp-svr handler.ts` runs a TypeScript handler that
- * imports types and values from 'wx-mp-svr', and so does the production command without npm.
+ * What a user installs, as the README says until the package is published: `npm pack` yields a
+ * tarball holding only what runs (no sources, tests or source maps) that installs into an empty
+ * CommonJS project (what `npm init -y` writes), where `npx wx-mp-svr handler.ts` runs a TypeScript
+ * handler that imports types and values from 'wx-mp-svr', and so does the production command
+ * without npm; `npx wx-mp-svr init .` then writes a bot that type-checks against the installed
+ * package and runs.
  */
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
@@ -27,15 +30,20 @@ t.test('npm pack → install into an empty folder → npx wx-mp-svr handler.ts',
   await run(npm, ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: root })
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
   t.ok(tarball, 'a tarball')
+  const listed = (await run('tar', ['-tzf', join(dir, tarball!)])).stdout.split('\n').filter((f) => f !== '')
+  for (const file of ['package/package.json', 'package/README.md', 'package/CHANGELOG.md', 'package/LICENSE', 'package/bin/wx-mp-svr.js', 'package/dist/index.js', 'package/dist/index.d.ts']) {
+    t.ok(listed.includes(file), `the tarball has ${file}`)
+  }
+  t.same(listed.filter((f) => !/^package\/(dist\/.+\.(js|d\.ts)|bin\/wx-mp-svr\.js|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(f)), [], 'and nothing else (no src, test, demo, bench, source maps, .env)')
   await run(npm, ['init', '-y'], { cwd: dir })
   await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`], { cwd: dir })
   writeFileSync(
     join(dir, 'handler.ts'),
     [
-      "import type { Handlers, TextMessage } from 'wx-mp-svr'",
+      "import type { OnMessage, TextMessage } from 'wx-mp-svr'",
       "import { reply } from 'wx-mp-svr'",
       'const shout = (m: TextMessage): string => m.content.toUpperCase()',
-      "export const onMessage: Handlers['onMessage'] = (msg) => (msg.msgType === 'text' ? reply.text(shout(msg)) : undefined)",
+      "export const onMessage: OnMessage = (msg) => (msg.msgType === 'text' ? reply.text(shout(msg)) : undefined)",
       '',
     ].join('\n'),
   )
@@ -113,4 +121,36 @@ t.test('npm pack → install into an empty folder → npx wx-mp-svr handler.ts',
       server.close()
     })
   }
+
+  await t.test('npx wx-mp-svr init . → the bot it writes type-checks against the installed package and runs', async (t) => {
+    const init = await run(npm, ['exec', '--offline', '--', 'wx-mp-svr', 'init', '.', '--port', '5099'], { cwd: dir })
+    t.match(init.stdout, /wrote +bot\.ts/)
+    t.match(init.stdout, /added +package\.json scripts: start, chat/, "npm init -y's package.json gets the scripts")
+    // The named types resolve from the installed package's declarations.
+    await run(process.execPath, [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
+      '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node',
+      'bot.ts',
+    ], { cwd: dir }).catch((err: { stdout?: string }) => {
+      t.fail(`bot.ts does not type-check: ${err.stdout ?? String(err)}`)
+    })
+    const [cmd, args] = userCommand(join(dir, 'node_modules', '.bin', 'wx-mp-svr'), ['bot.ts', '--port', '0'], { WX_MP_TOKEN: 'packtoken', NODE_ENV: 'production', LOG_LEVEL: 'warn' })
+    const bot = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    t.teardown(() => {
+      if (bot.exitCode === null) bot.kill('SIGKILL')
+    })
+    let out = ''
+    bot.stdout.on('data', (d: Buffer) => (out += d))
+    bot.stderr.on('data', (d: Buffer) => (out += d))
+    let url: string | undefined
+    while (!url) {
+      url = /listening on (http:\/\/127\.0\.0\.1:\d+\/wx) /.exec(out)?.[1]
+      if (bot.exitCode !== null) throw new Error(`the bot exited: ${out}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    t.equal((await fetch(new URL('/healthz', url))).status, 200)
+    bot.kill('SIGTERM')
+    await once(bot, 'exit')
+  })
 })

@@ -48,7 +48,8 @@ t.test('play is a command of the CLI', async (t) => {
   const command = program.commands.find((c) => c.name() === 'play')!
   t.same(
     command.options.map((o) => o.long),
-    ['--port', '--mode', '--account', '--open'],
+    // --env/--env-file: the variables file, by the rule of every command (#15).
+    ['--port', '--mode', '--account', '--open', '--env', '--env-file'],
   )
 })
 

@@ -17,6 +17,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { WxMpError, isWxMpError } from '../../core/errors.js'
+import { loadCommandEnv, withEnvFileOptions, type EnvFileFlags } from '../env-file.js'
 import { printCliError } from '../error-printer.js'
 import { WxMpApi } from '../../api/client.js'
 import { isWxMpApiError } from '../../api/errors.js'
@@ -39,7 +40,7 @@ export interface ApiCliIo {
 }
 
 /** Options shared by the API commands. */
-export interface ApiCliOptions {
+export interface ApiCliOptions extends EnvFileFlags {
   /** Overrides `WX_MP_APPID`. */
   appid?: string
   /** Overrides `WX_MP_APPSECRET` (prefer the environment: command lines show up in `ps`). */
@@ -188,7 +189,7 @@ export async function runToken(opts: TokenCliOptions = {}, io: ApiCliIo = defaul
 }
 
 function withApiOptions(cmd: Command): Command {
-  return cmd
+  return withEnvFileOptions(cmd)
     .option('--appid <appid>', 'AppID (default: $WX_MP_APPID)')
     .option('--secret <secret>', 'AppSecret (default: $WX_MP_APPSECRET; prefer the environment)')
     .option('--base-url <url>', 'API origin (default: $WX_MP_API_BASE_URL or https://api.weixin.qq.com)')
@@ -199,15 +200,20 @@ function withApiOptions(cmd: Command): Command {
  * actions set `process.exitCode`. Pass `io` to redirect configuration and output (tests).
  */
 export function registerApiCommands(program: Command, io?: Partial<ApiCliIo>): void {
-  const resolveIo = (): ApiCliIo => ({ ...defaultIo(), ...io })
+  // The variables file is read into the IO's environment by the server's rule: `--env`, else `.env`.
+  const resolveIo = (flags: EnvFileFlags): ApiCliIo => {
+    const resolved = { ...defaultIo(), ...io }
+    loadCommandEnv(flags, { env: resolved.env, cwd: process.cwd() })
+    return resolved
+  }
   const menu = program.command('menu').description('manage the custom menu (自定义菜单) through the WeChat API')
   withApiOptions(menu.command('push').argument('<file>', 'menu JSON file: { "button": [...] }').description('create the menu from a JSON file')).action(
     async (file: string, opts: ApiCliOptions) => {
-      process.exitCode = await runMenuPush(file, opts, resolveIo())
+      process.exitCode = await runMenuPush(file, opts, resolveIo(opts))
     },
   )
   withApiOptions(menu.command('show').description('print the current menu as JSON')).action(async (opts: ApiCliOptions) => {
-    process.exitCode = await runMenuShow(opts, resolveIo())
+    process.exitCode = await runMenuShow(opts, resolveIo(opts))
   })
   withApiOptions(
     program
@@ -216,6 +222,6 @@ export function registerApiCommands(program: Command, io?: Partial<ApiCliIo>): v
       .option('--show', 'print the token (a secret)')
       .option('--force-refresh', 'ask WeChat for a new token; invalidates the current one everywhere'),
   ).action(async (opts: TokenCliOptions) => {
-    process.exitCode = await runToken(opts, resolveIo())
+    process.exitCode = await runToken(opts, resolveIo(opts))
   })
 }

@@ -34,6 +34,12 @@ import {
   type PushInput,
   type SendResult,
 } from '../../emulator/index.js'
+import { loadCommandEnv, withEnvFileOptions, type EnvFileFlags } from '../env-file.js'
+
+/** Loads the variables file (`--env`, or `.env` when present) into the process's environment, as the server does. */
+function loadEnvOf(flags: EnvFileFlags): void {
+  loadCommandEnv(flags, { env: process.env, cwd: process.cwd() })
+}
 
 /**
  * The IO the emulator commands use; {@link processIo} is the real one.
@@ -64,7 +70,7 @@ export function processIo(): EmulatorIo {
  * Official reference:
  * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
-export interface EmulatorFlags {
+export interface EmulatorFlags extends EnvFileFlags {
   /** Overrides `WX_MP_TOKEN`. */
   token?: string
   /** Overrides `WX_MP_AES_KEY`. */
@@ -549,6 +555,7 @@ HTTPS with a self-signed certificate (local tests only; WeChat itself needs a pu
 `
 
 function credentialOptions(command: Command, withMode: boolean): Command {
+  withEnvFileOptions(command)
   command
     .option('--token <token>', 'the Token (令牌); overrides WX_MP_TOKEN')
     .option('--aes-key <key>', 'the EncodingAESKey (消息加解密密钥); overrides WX_MP_AES_KEY')
@@ -583,6 +590,7 @@ export function registerEmulatorCommands(program: Command): void {
   )
     .option('--json', 'print the result as JSON')
     .action(async (url: string, flags: EmulatorFlags) => {
+      loadEnvOf(flags)
       process.exitCode = await runVerify(url, flags, processIo())
     })
 
@@ -615,6 +623,7 @@ export function registerEmulatorCommands(program: Command): void {
   mockApiOptions(send)
   send.addHelpText('after', emulatorHelp)
   send.action(async (url: string, message: string | undefined, flags: SendFlags) => {
+      loadEnvOf(flags)
       process.exitCode = await runSend(url, message, flags, processIo())
     })
 
@@ -625,6 +634,7 @@ export function registerEmulatorCommands(program: Command): void {
   mockApiOptions(chat)
   chat.addHelpText('after', emulatorHelp)
   chat.action(async (url: string, flags: ChatFlags) => {
+    loadEnvOf(flags)
     process.exitCode = await runChat(url, flags, processIo())
   })
 }

@@ -9,24 +9,28 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { basename, relative, resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
 import { WxMpError } from '../../core/errors.js'
 import type { Message } from '../../core/messages.js'
 import { resolveConfig, unknownVariables } from '../../server/config.js'
-import { createServer } from '../../server/create-server.js'
+import { createServer, type CreateServerOptions } from '../../server/create-server.js'
 import { createLogger } from '../../server/logger.js'
-import { loadEnvFile } from '../env-file.js'
+import { bannerJson, bannerText, slowReplyLine, type BannerFacts } from '../banner.js'
+import { DEV_TOKEN_FILE, devTokenFor, type DevToken } from '../dev-token.js'
+import { loadCommandEnv, withEnvFileOptions, type LoadedEnv } from '../env-file.js'
+import { handlerExportNames, inspectHandlerExports, knownConfig, type HandlerExportReport } from '../handler-exports.js'
 import { loadHandlers, type HandlerModule } from '../load-handlers.js'
+
+export { SHORT_TOKEN_LENGTH } from '../banner.js'
 
 /** Flags of the serve command. */
 export interface ServeFlags {
   port?: string
   host?: string
   path?: string
+  env?: string
   envFile?: string
   drainTimeout?: string
   slowReply?: string
@@ -42,6 +46,8 @@ export interface ServeIo {
    * keep serving) and uncaught exceptions (log, close, exit 1). Off in tests. Default true.
    */
   handleSignals?: boolean
+  /** The banner: `text` (a terminal) or one JSON line (a service's log). Default `text`. */
+  banner?: 'text' | 'json'
 }
 
 /** A running bot. */
@@ -52,12 +58,16 @@ export interface RunningBot {
   close(): Promise<void>
 }
 
-/** Below this length the banner warns that the Token could be guessed from one signed URL. */
-export const SHORT_TOKEN_LENGTH = 16
+/** The callbacks a `config` export holds. */
+function pickCallbacks(config: Partial<CreateServerOptions>): HandlerModule {
+  const callbacks: Record<string, unknown> = {}
+  for (const name of handlerExportNames) if (config[name] !== undefined) callbacks[name] = config[name]
+  return callbacks as HandlerModule
+}
 
 /** Where a secret's value came from, as the banner says it (never the value, nor its length). */
-function sourceOf(variable: string, fromEnvFile: ReadonlySet<string>): string {
-  return fromEnvFile.has(variable) ? '.env' : 'the environment'
+function sourceOf(variable: string, loaded: LoadedEnv): string {
+  return loaded.path !== undefined && loaded.names.has(variable) ? basename(loaded.path) : 'the environment'
 }
 
 /** What is known of the push whose handler code is running: logged with a crash it causes. */
@@ -103,39 +113,50 @@ function port(flag: string | undefined, env: ServeIo['env']): number {
 }
 
 /**
- * Starts the bot in `file`: loads `.env` (or `--env-file`), the handlers, and listens.
+ * Starts the bot in `file`: loads `.env` (or `--env`), the handlers and their `config`, and
+ * listens; prints the banner (text in a terminal, one JSON line otherwise).
  *
  * @throws {WxMpError} `INVALID_CONFIG` for configuration errors (the CLI prints them and exits 1).
  */
 export async function serve(file: string, flags: ServeFlags, io: ServeIo): Promise<RunningBot> {
   const { env, stdout } = io
-  const envFile = flags.envFile ?? '.env'
-  const envPath = resolve(io.cwd, envFile)
-  const fromEnvFile = new Set<string>()
-  if (existsSync(envPath)) for (const name of loadEnvFile(envPath, env)) fromEnvFile.add(name)
-  else if (flags.envFile !== undefined) {
-    throw new WxMpError('INVALID_CONFIG', `--env-file ${flags.envFile}: no such file (${envPath}).`)
-  }
-
+  const fromEnvFile = loadCommandEnv(flags, io)
   const listenPort = port(flags.port, env)
   const host = flags.host ?? env['HOST'] ?? '127.0.0.1'
-  let devToken: string | undefined
-  if ((env['WX_MP_TOKEN'] ?? '').trim() === '' && env['NODE_ENV'] !== 'production') {
-    devToken = randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')
-  }
   const drainTimeoutMs = drainTimeout(flags.drainTimeout)
-  // The flag goes through the settings table like WX_MP_SLOW_REPLY: a wrong value is named there.
-  const slowEnv = flags.slowReply === undefined ? env : { ...env, WX_MP_SLOW_REPLY: flags.slowReply }
-  const config = resolveConfig({ token: devToken, path: flags.path, drainTimeoutMs }, slowEnv)
-  const handlers = tracePushes(await loadHandlers(file, io.cwd))
-  const app = await createServer({
-    ...handlers,
-    token: config.token,
-    path: config.path,
-    drainTimeoutMs: config.drainTimeoutMs,
-    env: slowEnv,
-    logger: createLogger({ level: env['LOG_LEVEL'] }),
+
+  let report: HandlerExportReport | undefined
+  const exported = await loadHandlers(file, io.cwd, (mod) => {
+    report = inspectHandlerExports(mod, file)
   })
+  const fileConfig = knownConfig(report?.config)
+  for (const name of handlerExportNames) {
+    if (exported[name] !== undefined && fileConfig[name] !== undefined) {
+      throw new WxMpError('INVALID_CONFIG', `${file}: ${name} is exported and also set in config: keep one of them.`)
+    }
+  }
+  const handlers = tracePushes({ ...pickCallbacks(fileConfig), ...exported })
+  // --slow-reply goes through the settings table like WX_MP_SLOW_REPLY (a wrong value is named
+  // there) and wins over the file's config.
+  const baseEnv = fileConfig.env ?? env
+  const optionsEnv = flags.slowReply === undefined ? baseEnv : { ...baseEnv, WX_MP_SLOW_REPLY: flags.slowReply }
+  if (flags.slowReply !== undefined) delete fileConfig.slowReply
+  const explicitToken = fileConfig.token ?? optionsEnv['WX_MP_TOKEN']
+  let devToken: DevToken | undefined
+  if ((explicitToken ?? '').trim() === '' && optionsEnv['NODE_ENV'] !== 'production') {
+    devToken = devTokenFor(resolve(io.cwd, file))
+  }
+  const options: CreateServerOptions = {
+    ...fileConfig,
+    ...handlers,
+    token: fileConfig.token ?? devToken?.token,
+    path: flags.path ?? fileConfig.path,
+    drainTimeoutMs: drainTimeoutMs ?? fileConfig.drainTimeoutMs,
+    env: optionsEnv,
+    logger: fileConfig.logger ?? createLogger({ level: optionsEnv['LOG_LEVEL'] }),
+  }
+  const config = resolveConfig(options, optionsEnv)
+  const app = await createServer(options)
   try {
     await app.listen({ port: listenPort, host })
   } catch (cause) {
@@ -156,38 +177,30 @@ export async function serve(file: string, flags: ServeFlags, io: ServeIo): Promi
   const actualPort = typeof address === 'object' && address ? address.port : listenPort
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
   const url = `http://${shownHost}:${actualPort}${config.path}`
-  const safe = config.aesKey !== undefined
 
-  const lines = [
-    '',
-    `wx-mp-svr  ${file} is listening on ${url}  (${safe ? 'safe mode: 安全模式 or 兼容模式' : 'plain mode: 明文模式'})`,
-    '',
-    '  On the admin page (mp.weixin.qq.com → 设置与开发 → 基本配置 → 服务器配置 → 修改配置):',
-    `    服务器地址(URL)        https://<your domain>${config.path}   (WeChat calls ports 80/443 only: proxy them to ${host}:${actualPort}, see README)`,
-    devToken
-      ? `    令牌(Token)            not set! This run uses a temporary token for local tests only: ${devToken}`
-      : `    令牌(Token)            the value of WX_MP_TOKEN (set, from ${sourceOf('WX_MP_TOKEN', fromEnvFile)})`,
-    safe
-      ? `    消息加解密密钥          the value of WX_MP_AES_KEY (set, from ${sourceOf('WX_MP_AES_KEY', fromEnvFile)})   AppID ${config.appId}`
-      : '    消息加解密密钥          (随机生成, then set WX_MP_AES_KEY and WX_MP_APPID to use safe mode)',
-    `    消息加解密方式          ${safe ? '安全模式 (recommended) or 兼容模式' : '明文模式'}`,
-    '',
-    `  Try it without WeChat:  npx wx-mp-svr chat ${url}${devToken ? ` --token ${devToken}` : ''}`,
-    '',
-  ]
-  if (devToken) {
-    lines.push('  Set WX_MP_TOKEN (in the environment or .env) before connecting WeChat; with NODE_ENV=production a missing token is an error.', '')
-  } else if (config.token.length < SHORT_TOKEN_LENGTH) {
-    lines.push(
-      `  Warning: WX_MP_TOKEN is shorter than ${SHORT_TOKEN_LENGTH} characters. Anyone who sees one signed URL (a proxy log is enough)`,
-      '  can guess a short Token offline. Use 32 random letters and digits (the page allows 3–32) on the page and in WX_MP_TOKEN.',
-      '',
-    )
+  const warnings = [...(report?.warnings ?? [])]
+  for (const { variable, suggestion } of unknownVariables(optionsEnv)) {
+    warnings.push(`${variable} is not a setting of wx-mp-svr${suggestion ? ` (did you mean ${suggestion}?)` : ''}; it is ignored.`)
   }
-  for (const { variable, suggestion } of unknownVariables(env)) {
-    lines.push(`  Warning: ${variable} is not a setting of wx-mp-svr${suggestion ? ` (did you mean ${suggestion}?)` : ''}; it is ignored.`, '')
+  const chosen = options.slowReply !== undefined || optionsEnv['WX_MP_SLOW_REPLY'] !== undefined
+  const canSendKefu = options.api !== undefined || (config.appId !== undefined && config.appSecret !== undefined)
+  const facts: BannerFacts = {
+    file,
+    url,
+    host,
+    port: actualPort,
+    path: config.path,
+    safe: config.aesKey !== undefined,
+    appId: config.appId,
+    token: devToken
+      ? { kind: 'dev', token: devToken.token, file: relative(io.cwd, devToken.path) || DEV_TOKEN_FILE, kept: devToken.source !== 'unsaved' }
+      : { kind: 'set', from: fileConfig.token !== undefined ? `config in ${file}` : sourceOf('WX_MP_TOKEN', fromEnvFile), length: config.token.length },
+    aesKeyFrom: fileConfig.aesKey !== undefined ? `config in ${file}` : sourceOf('WX_MP_AES_KEY', fromEnvFile),
+    loaded: new Set(handlerExportNames.filter((name) => handlers[name] !== undefined)),
+    slowReply: slowReplyLine(config.slowReply, chosen, handlers.lateReply !== undefined, canSendKefu),
+    warnings,
   }
-  stdout.write(lines.join('\n') + '\n')
+  stdout.write(io.banner === 'json' ? bannerJson(facts) : bannerText(facts))
 
   let closing: Promise<void> | undefined
   const removeProcessHandlers: Array<() => void> = []
@@ -244,18 +257,17 @@ export async function serve(file: string, flags: ServeFlags, io: ServeIo): Promi
   return { app, url, close }
 }
 
-/** Adds the default command: `wx-mp-svr <handler-file> [--port] [--host] [--path] [--env-file]`. */
+/** Adds the default command: `wx-mp-svr <handler-file> [--port] [--host] [--path] [--env] [--drain-timeout]`. */
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command('serve <handler-file>', { isDefault: true })
-    .description('run a bot: the file exports onMessage / onSubscribe (and optionally onEvent, onError)')
+    .description('run a bot: the file exports onMessage / onSubscribe (optionally onEvent, onError, lateReply, and config: any createServer option)')
     .option('-p, --port <port>', 'port to listen on (default: PORT or 5001)')
     .option('--host <host>', 'interface to listen on (default: HOST or 127.0.0.1)')
     .option('--path <path>', 'callback path (default: WX_MP_PATH or /wx)')
-    .option('--env-file <file>', 'load variables from this file (default: .env when present)')
-    .option('--slow-reply <strategy>', 'how slow answers reach the user: auto, retry-window, next-message, customer-service or success (default: WX_MP_SLOW_REPLY or auto)')
+    .option('--slow-reply <strategy>', 'how slow answers reach the user: auto, retry-window, next-message, customer-service or success (default: config.slowReply, WX_MP_SLOW_REPLY or auto)')
     .option('--drain-timeout <ms>', 'on shutdown, wait at most this long for pushes in flight (default: WX_MP_DRAIN_TIMEOUT_MS or 60000)')
-    .action(async (file: string, flags: ServeFlags) => {
-      await serve(file, flags, { env: process.env, stdout: process.stdout, cwd: process.cwd() })
-    })
+  withEnvFileOptions(command).action(async (file: string, flags: ServeFlags) => {
+    await serve(file, flags, { env: process.env, stdout: process.stdout, cwd: process.cwd(), banner: process.stdout.isTTY ? 'text' : 'json' })
+  })
 }
