@@ -53,8 +53,8 @@ export type OtherEvent = Exclude<WxEvent, SubscribeEvent>
  *
  * @example
  * ```ts
- * export const onMessage: Handlers['onMessage'] = (msg) => msg.msgType === 'text' ? msg.content : undefined
- * export const onSubscribe: Handlers['onSubscribe'] = () => '欢迎关注！'
+ * export const onMessage: OnMessage = (msg) => msg.msgType === 'text' ? msg.content : undefined
+ * export const onSubscribe: OnSubscribe = () => '欢迎关注！'
  * ```
  */
 export interface Handlers {
