@@ -52,6 +52,7 @@ export const problemCatalogue = {
   TEXT_TOO_LONG: 'warning',
   NEWS_COUNT_MISMATCH: 'warning',
   RETRIED: 'warning',
+  HELD: 'warning',
   SLOW_REPLY: 'warning',
   PORT_NOT_ALLOWED: 'warning',
 } as const satisfies Record<string, ProblemLevel>
