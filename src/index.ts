@@ -22,6 +22,10 @@ export { createServer, defaultHttpLimits, type CreateServerOptions, type HttpLim
 export { wxMp } from './server/plugin.js'
 export { createCallbackHandler, type CallbackHandler, type CallbackHandlerRuntime, type WxMpOptions } from './server/callback-handler.js'
 
+// Cloud functions: the same endpoint as a fetch handler, Tencent SCF, Aliyun FC or AWS Lambda
+// (also at `wx-mp-svr/serverless`, without Fastify).
+export { createFetchHandler, createScfHandler, createFcHandler, createLambdaHandler, type ServerlessOptions } from './serverless/index.js'
+
 // ---------------------------------------------------------------------------------------------
 // Handlers: what the callbacks receive and may return.
 

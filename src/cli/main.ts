@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { registerApiCommands } from './commands/api.js'
 import { registerEmulatorCommands } from './commands/emulator.js'
+import { registerPlayCommand } from './commands/play.js'
 import { registerServeCommand } from './commands/serve.js'
 import { printCliError } from './error-printer.js'
 import { settingsHelpText } from '../server/settings.js'
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerServeCommand(program)
   registerEmulatorCommands(program)
   registerApiCommands(program)
+  registerPlayCommand(program)
   return program
 }
 

@@ -91,6 +91,11 @@ export interface CallbackHandler {
 export interface CallbackHandlerRuntime {
   /** Where the endpoint logs. Default: {@link createLogger} writing JSON lines to stdout. */
   log?: Log
+  /**
+   * Told of every piece of work that may outlive the response it began with; serverless adapters
+   * hand it to the platform's `waitUntil` or await it before answering.
+   */
+  onBackground?: (work: Promise<unknown>) => void
 }
 
 /**
@@ -144,6 +149,7 @@ export function createCallbackHandler(options: WxMpOptions = {}, runtime: Callba
     jobTimeoutMs: options.jobTimeoutMs,
     background: options.background,
     lateReply: options.lateReply,
+    onBackground: runtime.onBackground,
     clock,
   })
   const callback = new Callback({ config, dispatcher, log, clock })

@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Message, NormalMessage, SubscribeEvent } from '../core/messages.js'
 import { renderReply, type ReplyMessage } from '../core/reply.js'
+import { AnswerDelivery } from '../slow-reply/answer-delivery.js'
 import { answerParts, withNote } from '../slow-reply/answer-parts.js'
 import { HeldAlarm } from '../slow-reply/held-alarm.js'
 import { KefuChannel, type KefuApi } from '../slow-reply/kefu.js'
@@ -26,7 +27,9 @@ import { StoreKeys } from '../store/keys.js'
 import { MemoryStore } from '../store/memory-store.js'
 import { isThenable, type WxMpStore } from '../store/store.js'
 import { settleBy, systemClock, type Clock } from './clock.js'
+import { DeadlineAbort } from './deadline-abort.js'
 import { dedupParts } from './dedup-key.js'
+import { decodeRecord, encodeDone, encodeFallback, encodePending, type Fallback } from './dedup-record.js'
 import type { HandlerContext, HandlerResult, Handlers, LateReplyHandler, Log, MaybePromise, OtherEvent } from './handlers.js'
 
 /**
@@ -104,6 +107,12 @@ export interface DispatcherOptions {
   background?: BackgroundWork
   /** Receives answers that finished after the deadline under the `success` strategy. */
   lateReply?: LateReplyHandler
+  /**
+   * Told of every piece of work that may outlive the response it began with (a handler run and
+   * its delivery, a wait for another instance): a serverless adapter hands it to `waitUntil`, or
+   * awaits it before answering where nothing runs after the response.
+   */
+  onBackground?: (work: Promise<unknown>) => void
   clock?: Clock
 }
 
@@ -120,9 +129,6 @@ interface RunResult {
   /** Given up after the job timeout. */
   gaveUp?: boolean
 }
-
-/** Where an answer goes when no attempt could carry it. */
-type Fallback = 'queue' | 'kefu' | 'late'
 
 /** A push being handled in this process. */
 interface Run {
@@ -146,81 +152,11 @@ interface Run {
   log: () => Log
 }
 
-/** The state a dedup record holds. */
-type DedupState =
-  | { state: 'pending'; firstAt: number }
-  | { state: 'fallback'; firstAt: number; how: Fallback }
-  | { state: 'done'; reply: string | null }
-
-const PENDING = 'p'
-const FALLBACK = 'f'
-const DONE = 'd'
-
-function encodePending(firstAt: number, owner: string): string {
-  return [PENDING, firstAt, owner].join('|')
-}
-
-function decode(value: string): DedupState | undefined {
-  const tag = value[0]
-  if (tag === DONE) return { state: 'done', reply: value.length > 1 ? value.slice(2) : null }
-  const [, at, , how] = value.split('|')
-  const firstAt = Number(at)
-  if (tag === PENDING) return { state: 'pending', firstAt }
-  if (tag === FALLBACK && (how === 'queue' || how === 'kefu' || how === 'late')) return { state: 'fallback', firstAt, how }
-  return undefined
-}
-
-function encodeDone(xml: string | null): string {
-  return xml === null ? DONE : `${DONE}|${xml}`
-}
-
 /** Makes the push's logger at most once, when first used. */
 function lazyLog(log: Log | (() => Log)): () => Log {
   if (typeof log !== 'function') return () => log
   let made: Log | undefined
   return () => (made ??= log())
-}
-
-/**
- * The handler's `ctx.signal`, aborted when nobody will use the handler's answer any more (see
- * `#abortAt`). The AbortController behind the signal is made on first use: most handlers never
- * read it.
- */
-class DeadlineAbort {
-  readonly #clock: Clock
-  readonly #deadline: number
-  #timer: unknown
-  #controller: AbortController | undefined
-  #expired = false
-
-  constructor(deadline: number, clock: Clock) {
-    this.#clock = clock
-    this.#deadline = deadline
-  }
-
-  arm(): void {
-    if (this.#timer !== undefined) return
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#expired = true
-      this.#controller?.abort(deadlineReason())
-    }, Math.max(0, this.#deadline - this.#clock.now()))
-  }
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
-      if (this.#expired) this.#controller.abort(deadlineReason())
-    }
-    return this.#controller.signal
-  }
-
-  finish(): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
-  }
-}
-
-function deadlineReason(): DOMException {
-  return new DOMException('WeChat was answered at the reply deadline', 'TimeoutError')
 }
 
 const SUCCESS_RESULT: DispatchResult = Object.freeze({ reply: null, outcome: 'success' })
@@ -286,7 +222,9 @@ export class Dispatcher {
   readonly #pending: PendingAnswers
   readonly #kefu: KefuChannel | undefined
   readonly #alarm: HeldAlarm
+  readonly #delivery: AnswerDelivery
   readonly #lateReply: LateReplyHandler | undefined
+  readonly #onBackground: ((work: Promise<unknown>) => void) | undefined
   readonly #owner = randomBytes(6).toString('hex')
   /** Runs that later copies of their push join. */
   readonly #runs = new Map<string, Run>()
@@ -319,6 +257,7 @@ export class Dispatcher {
     this.#appId = options.appId
     this.#replyTimeoutMs = options.replyTimeoutMs
     this.#lateReply = options.lateReply
+    this.#onBackground = options.onBackground
     const now = (): number => clock.now()
     this.#pending = new PendingAnswers({
       store,
@@ -330,6 +269,7 @@ export class Dispatcher {
     })
     this.#kefu = options.kefuApi ? new KefuChannel({ api: options.kefuApi, store, keys }) : undefined
     this.#alarm = new HeldAlarm({ store, keys, threshold: options.heldAlarmThreshold })
+    this.#delivery = new AnswerDelivery({ pending: this.#pending, kefu: this.#kefu, texts: this.#o.texts })
     const strategy = this.#o.slowReply
     if (this.#kefu !== undefined && (strategy === 'auto' || strategy === 'customer-service')) {
       // Learn at once whether 客服 works, so that the first slow answer already goes the right way.
@@ -381,6 +321,7 @@ export class Dispatcher {
       this.#background.delete(promise)
     }
     promise.then(forget, forget)
+    this.#onBackground?.(promise)
     return promise
   }
 
@@ -495,14 +436,14 @@ export class Dispatcher {
       reply = withNote(reply, t.newQuestionQueued)
     }
     const xml = this.#renderSafe(reply, msg, log)
-    await this.#record(key, claimed, xml, log)
+    await this.#recordSafe(key, xml, log)
     return { reply: xml, outcome: 'pending-delivered' }
   }
 
   /** Starts the handler and answers this first attempt: at once if it can, else by the strategy. */
   #startAndAnswer(key: string, claimed: string, msg: Message, receivedAt: number, log: () => Log): MaybePromise<DispatchResult> {
     if (!this.hasHandler(msg)) {
-      const recorded = this.#recordSafe(key, claimed, null, log)
+      const recorded = this.#recordSafe(key, null, log)
       return isThenable(recorded) ? Promise.resolve(recorded).then(() => SUCCESS_RESULT) : SUCCESS_RESULT
     }
     // The fast path: a handler that answers at once, with a reply that fits one message, and a
@@ -519,7 +460,7 @@ export class Dispatcher {
         result = undefined // an invalid reply: the general path reports it through onError
       }
       if (result !== undefined && result.parts.length <= 1) {
-        const recorded = this.#recordSafe(key, claimed, result.xml, log)
+        const recorded = this.#recordSafe(key, result.xml, log)
         const answer: DispatchResult = { reply: result.xml, outcome: result.xml === null ? 'success' : 'reply', handlerMs: result.handlerMs }
         return isThenable(recorded) ? Promise.resolve(recorded).then(() => answer) : answer
       }
@@ -603,7 +544,7 @@ export class Dispatcher {
     const parts = answerParts(reply, this.#pending.maxBytesPerUser - 4096, this.#o.texts.truncated)
     // Render every part now (marked as the rest will go): an invalid reply fails here, inside the
     // handler's error path.
-    const xmls = this.#mark(parts, this.#likelyRestChannel()).map((p) => renderReply(p, msg, { now: () => this.#o.clock.now() }))
+    const xmls = this.#delivery.mark(parts, this.#likelyRestChannel()).map((p) => renderReply(p, msg, { now: () => this.#o.clock.now() }))
     return { reply, parts, xml: xmls[0] ?? null, handlerMs, failed }
   }
 
@@ -767,12 +708,12 @@ export class Dispatcher {
     how: Fallback,
     log: () => Log,
   ): Promise<{ state: 'fallback'; how: Fallback } | { state: 'done'; reply: string | null }> {
-    const value = [FALLBACK, firstAt, this.#owner, how].join('|')
+    const value = encodeFallback(firstAt, this.#owner, how)
     try {
       for (let expected = claimed, tries = 0; tries < 3; tries++) {
         if (await this.#o.store.replace(key, expected, value, this.#o.dedupTtlMs)) return { state: 'fallback', how }
         const now = await this.#o.store.get(key)
-        const state = now === undefined ? undefined : decode(now)
+        const state = now === undefined ? undefined : decodeRecord(now)
         if (state === undefined) break
         if (state.state === 'done') return state
         if (state.state === 'fallback') return state
@@ -828,7 +769,7 @@ export class Dispatcher {
       log().warn({ err }, 'store failed to count the attempt')
     }
     if (local !== undefined) return this.#attempt(local, receivedAt, log, attempt)
-    const state = existing === undefined ? undefined : decode(existing)
+    const state = existing === undefined ? undefined : decodeRecord(existing)
     if (state === undefined) return SUCCESS_RESULT
     if (state.state === 'done') return { reply: state.reply, outcome: 'duplicate' }
     if (state.state === 'fallback') return this.#fallbackAnswer(state.how, msg, this.#o.slowReply === 'auto' ? 'next-message' : (this.#o.slowReply as EffectiveStrategy), log, false)
@@ -865,7 +806,7 @@ export class Dispatcher {
         }
         value = took
       }
-      const state = decode(value)
+      const state = decodeRecord(value)
       if (state?.state === 'done') return { reply: state.reply, outcome: 'duplicate' }
       if (state?.state === 'fallback') return this.#fallbackAnswer(state.how, msg, 'next-message', log, false)
       expected = value
@@ -907,7 +848,7 @@ export class Dispatcher {
           how = undefined
         } else {
           const now = await this.#o.store.get(run.key)
-          const state = now === undefined ? undefined : decode(now)
+          const state = now === undefined ? undefined : decodeRecord(now)
           if (state?.state === 'fallback') how = state.how
           else if (now === undefined) await this.#o.store.set(run.key, encodeDone(xml), this.#o.dedupTtlMs)
         }
@@ -935,61 +876,9 @@ export class Dispatcher {
   /** The parts of a long answer after the one the reply carried. */
   async #deliverRest(run: Run, result: RunResult): Promise<void> {
     const channel = await this.#restChannel()
-    const marked = this.#mark(result.parts, channel)
-    const rest = marked.slice(1)
-    if (channel === 'kefu') {
-      await this.#sendKefu(run, rest)
-      return
-    }
-    await this.#queue(run, rest, undefined)
-  }
-
-  /** Marks each part but the last with its number. */
-  #mark(parts: readonly ReplyMessage[], channel: 'queue' | 'kefu'): ReplyMessage[] {
-    if (parts.length <= 1) return [...parts]
-    const t = this.#o.texts
-    return parts.map((p, i) =>
-      i === parts.length - 1 ? p : withNote(p, channel === 'kefu' ? t.partForKefu(i + 1, parts.length) : t.partForNextMessage(i + 1, parts.length)),
-    )
-  }
-
-  async #queue(run: Run, parts: readonly ReplyMessage[], jobId: string | undefined): Promise<void> {
-    const log = run.log
-    try {
-      const filled =
-        jobId !== undefined ? await this.#pending.fill(run.user, jobId, parts, this.#notices()) : await this.#pending.add(run.user, parts, this.#notices())
-      if (filled.dropped > 0) {
-        log().warn({ from: run.user, dropped: filled.dropped, kept: filled.kept }, 'pending answers over their bound: parts dropped (the user is told)')
-      }
-      log().info({ from: run.user, parts: filled.kept, delivery: 'pending' }, 'answer waits for the user\'s next message')
-    } catch (err) {
-      log().error({ err, from: run.user }, 'store failed to keep the answer for the next message: the answer is lost')
-    }
-  }
-
-  async #sendKefu(run: Run, parts: readonly ReplyMessage[]): Promise<void> {
-    const log = run.log
-    let result
-    try {
-      result = await this.#kefu!.send(run.user, parts, (n) => this.#o.texts.kefuQuotaLeft(n))
-    } catch (err) {
-      result = { sent: 0, rest: [...parts], failure: 'failed' as const, error: err }
-    }
-    if (result.rest.length === 0) {
-      log().info({ from: run.user, parts: result.sent, delivery: 'kefu-sent' }, 'answer sent with the customer-service API')
-      return
-    }
-    const fix: Record<string, string> = {
-      'no-permission': 'errcode 48001: this account has no customer-service permission (unverified or personal); use slowReply "retry-window" or "auto"',
-      'window-closed': 'errcode 45015: the user has not written within 48 h (or unfollowed)',
-      quota: 'the 5-per-48 h customer-service quota is spent',
-      failed: 'the customer-service API failed',
-    }
-    log().warn(
-      { from: run.user, sent: result.sent, rest: result.rest.length, delivery: 'kefu-failed → pending', err: result.error },
-      `${fix[result.failure ?? 'failed']}; the rest waits for the user's next message`,
-    )
-    await this.#queue(run, result.rest, undefined)
+    const rest = this.#delivery.mark(result.parts, channel).slice(1)
+    if (channel === 'kefu') await this.#delivery.toKefu(run, rest)
+    else await this.#delivery.toQueue(run, rest)
   }
 
   async #deliverLate(run: Run, result: RunResult, how: Fallback): Promise<void> {
@@ -1012,25 +901,15 @@ export class Dispatcher {
       return
     }
     if (result.parts.length === 0) {
-      // Nothing to say: close the waiting entry quietly.
-      if (run.jobId !== undefined) {
-        try {
-          await this.#pending.fill(run.user, run.jobId, [], this.#notices())
-        } catch (err) {
-          log().warn({ err }, 'store failed to close a pending answer')
-        }
-      }
+      if (run.jobId !== undefined) await this.#delivery.close(run, run.jobId)
       return
     }
-    if (how === 'kefu' && this.#kefu !== undefined) {
-      await this.#sendKefu(run, this.#mark(result.parts, 'kefu'))
-      return
-    }
-    await this.#queue(run, this.#mark(result.parts, 'queue'), run.jobId)
+    if (how === 'kefu' && this.#kefu !== undefined) await this.#delivery.toKefu(run, this.#delivery.mark(result.parts, 'kefu'))
+    else await this.#delivery.toQueue(run, this.#delivery.mark(result.parts, 'queue'), run.jobId)
   }
 
   /** Records the answer a push got, for its retries. */
-  #recordSafe(key: string, claimed: string, xml: string | null, log: () => Log): MaybePromise<void> {
+  #recordSafe(key: string, xml: string | null, log: () => Log): MaybePromise<void> {
     try {
       const done = this.#o.store.set(key, encodeDone(xml), this.#o.dedupTtlMs)
       if (isThenable(done)) {
@@ -1041,12 +920,7 @@ export class Dispatcher {
     } catch (err) {
       log().warn({ err }, 'store failed to record the answer; a retry may run the handler again')
     }
-    void claimed
     return undefined
-  }
-
-  async #record(key: string, claimed: string, xml: string | null, log: () => Log): Promise<void> {
-    await this.#recordSafe(key, claimed, xml, log)
   }
 
   #renderSafe(reply: ReplyMessage, msg: Message, log: () => Log): string | null {

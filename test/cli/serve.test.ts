@@ -157,3 +157,27 @@ t.test('--drain-timeout sets the drain timeout; a bad value names the flag', asy
   const envErr = await rejection(serve(join(root, 'demo/demo.ts'), { port: '0' }, { ...io, env: { WX_MP_TOKEN: 't', WX_MP_DRAIN_TIMEOUT_MS: 'x' } }))
   t.match(envErr.message, /WX_MP_DRAIN_TIMEOUT_MS must be a whole number/)
 })
+
+t.test('--slow-reply selects the strategy; a wrong value is a config error naming WX_MP_SLOW_REPLY', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wx-serve-'))
+  const handler = join(dir, 'bot.mjs')
+  // Answers after 6 s: under next-message the push gets the placeholder at the 4.5 s deadline.
+  writeFileSync(handler, "export const onMessage = () => new Promise((r) => setTimeout(() => r('late'), 6000))\n")
+  const env: Record<string, string | undefined> = { WX_MP_TOKEN: 'slowtoken', LOG_LEVEL: 'silent' }
+  const bad = await rejection(serve(handler, { port: '0', slowReply: 'sometimes' }, { env, stdout: sink().stream, cwd: dir, handleSignals: false }))
+  t.ok(isWxMpError(bad))
+  t.match(bad.message, /WX_MP_SLOW_REPLY/)
+  t.match(bad.message, /retry-window/)
+
+  const bot = await serve(handler, { port: '0', slowReply: 'next-message' }, { env, stdout: sink().stream, cwd: dir, handleSignals: false })
+  t.teardown(() => bot.close())
+  const ts = String(Math.floor(Date.now() / 1000))
+  const signature = computeSignature('slowtoken', ts, '7')
+  const res = await fetch(`${bot.url}?signature=${signature}&timestamp=${ts}&nonce=7&openid=oUser`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml' },
+    body: textPush('慢', '7000000000000000077'),
+  })
+  t.equal(res.status, 200)
+  t.match(await res.text(), /回答正在准备中/, 'the placeholder at the deadline')
+})

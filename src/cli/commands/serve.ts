@@ -29,6 +29,7 @@ export interface ServeFlags {
   path?: string
   envFile?: string
   drainTimeout?: string
+  slowReply?: string
 }
 
 /** Where the command reads and writes; injectable for tests. */
@@ -123,14 +124,16 @@ export async function serve(file: string, flags: ServeFlags, io: ServeIo): Promi
     devToken = randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')
   }
   const drainTimeoutMs = drainTimeout(flags.drainTimeout)
-  const config = resolveConfig({ token: devToken, path: flags.path, drainTimeoutMs }, env)
+  // The flag goes through the settings table like WX_MP_SLOW_REPLY: a wrong value is named there.
+  const slowEnv = flags.slowReply === undefined ? env : { ...env, WX_MP_SLOW_REPLY: flags.slowReply }
+  const config = resolveConfig({ token: devToken, path: flags.path, drainTimeoutMs }, slowEnv)
   const handlers = tracePushes(await loadHandlers(file, io.cwd))
   const app = await createServer({
     ...handlers,
     token: config.token,
     path: config.path,
     drainTimeoutMs: config.drainTimeoutMs,
-    env,
+    env: slowEnv,
     logger: createLogger({ level: env['LOG_LEVEL'] }),
   })
   try {
@@ -250,6 +253,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on (default: HOST or 127.0.0.1)')
     .option('--path <path>', 'callback path (default: WX_MP_PATH or /wx)')
     .option('--env-file <file>', 'load variables from this file (default: .env when present)')
+    .option('--slow-reply <strategy>', 'how slow answers reach the user: auto, retry-window, next-message, customer-service or success (default: WX_MP_SLOW_REPLY or auto)')
     .option('--drain-timeout <ms>', 'on shutdown, wait at most this long for pushes in flight (default: WX_MP_DRAIN_TIMEOUT_MS or 60000)')
     .action(async (file: string, flags: ServeFlags) => {
       await serve(file, flags, { env: process.env, stdout: process.stdout, cwd: process.cwd() })
