@@ -389,7 +389,7 @@ function comparisonTable(results: Results): string {
     const label = target.id === 'kit' ? `**${target.label}**` : target.label
     rows.push([label, cell(byMode.plain), cell(byMode.safe), rss.length > 1 ? `${Math.min(...rss)}–${Math.max(...rss)}` : String(rss[0] ?? '—')])
   }
-  return markdownTable(['server', 'plain µs/req (×ceiling)', 'safe µs/req (×ceiling)', 'peak RSS MB (plain–safe)'], rows)
+  return markdownTable(['server', 'plain µs/req (×ceiling)', 'safe µs/req (×ceiling)', 'peak RSS MB (both modes)'], rows)
 }
 
 function chartRows(results: Results): ChartRow[] {
