@@ -4,6 +4,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync, closeSync } from 'node:fs'
+import { get } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
@@ -42,6 +44,8 @@ export interface Server {
   pid: number
   url: string
   child: ChildProcess
+  /** From spawn to the first 200 on /healthz, ms (polled every 5 ms). */
+  readyMs: number
   /** Output on stderr (startup failures). */
   stderr(): string
   stop(): Promise<void>
@@ -59,16 +63,29 @@ export interface StartOptions {
   stdoutFile?: string
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[]
+  /** The node binary to run the server with; default the one running the benchmark. */
+  node?: string
   cwd: string
+}
+
+/** Whether GET `url` answers 200: plain node:http, no keep-alive, so the first probe is as cheap as the last. */
+function answers200(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = get(url, { agent: false }, (res) => {
+      res.resume()
+      resolve(res.statusCode === 200)
+    })
+    req.on('error', () => resolve(false))
+    req.setTimeout(2_000, () => req.destroy())
+  })
 }
 
 /** Starts a server and waits until its `/healthz` answers. */
 export async function startServer(options: StartOptions): Promise<Server> {
   const nodeArgs = [...(options.nodeFlags ?? []), ...options.args]
-  const [command, args] =
-    options.core === undefined
-      ? [process.execPath, nodeArgs]
-      : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]]
+  const node = options.node ?? process.execPath
+  const [command, args] = options.core === undefined ? [node, nodeArgs] : ['taskset', ['-c', String(options.core), node, ...nodeArgs]]
+  const spawnedAt = performance.now()
   const out = openSync(options.stdoutFile ?? '/dev/null', 'w')
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -83,25 +100,25 @@ export async function startServer(options: StartOptions): Promise<Server> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const base = `http://127.0.0.1:${options.port}`
   const until = Date.now() + 30_000
+  let readyMs: number
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${options.name} exited at startup (${child.exitCode}):\n${stderr}`)
-    try {
-      const res = await fetch(`${base}/healthz`)
-      if (res.ok) break
-    } catch {
-      // not listening yet
+    if (await answers200(`${base}/healthz`)) {
+      readyMs = performance.now() - spawnedAt
+      break
     }
     if (Date.now() > until) {
       child.kill('SIGKILL')
       throw new Error(`${options.name} did not answer /healthz within 30 s:\n${stderr}`)
     }
-    await sleep(50)
+    await sleep(5)
   }
   return {
     name: options.name,
     pid: child.pid!,
     url: base,
     child,
+    readyMs,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode !== null) return
