@@ -7,7 +7,7 @@
  */
 import { WxMpError } from '../core/errors.js'
 import type { CreateServerOptions } from '../server/create-server.js'
-import { closestName } from './did-you-mean.js'
+import { closestName } from '../server/closest-name.js'
 
 /** The exports the CLI uses. */
 export const handlerExportNames = ['onMessage', 'onSubscribe', 'onEvent', 'onError', 'lateReply'] as const

@@ -7,6 +7,7 @@
  */
 import { WxMpError } from '../core/errors.js'
 import type { SlowReplyStrategy } from '../slow-reply/strategy.js'
+import { closestName } from './closest-name.js'
 import { settings, type Setting } from './settings.js'
 
 /** The settings that can come from the environment; each row of {@link settings} is one of them. */
@@ -227,24 +228,5 @@ export function unknownVariables(env: Env): Array<{ variable: string; suggestion
   const known = new Set<string>(settings.map((s) => s.variable))
   return Object.keys(env)
     .filter((name) => name.startsWith('WX_MP_') && !known.has(name))
-    .map((variable) => {
-      let best: { name: string; distance: number } | undefined
-      for (const name of known) {
-        const d = editDistance(variable, name)
-        if (d <= 3 && (best === undefined || d < best.distance)) best = { name, distance: d }
-      }
-      return { variable, suggestion: best?.name }
-    })
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
+    .map((variable) => ({ variable, suggestion: closestName(variable, known, 3) }))
 }
