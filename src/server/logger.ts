@@ -84,7 +84,8 @@ function cloneShell(value: Record<string, unknown>): Record<string, unknown> {
     const copy = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>
     for (const name of ['name', 'message', 'stack', 'cause'] as const) {
       const own = Object.getOwnPropertyDescriptor(value, name)
-      if (own) Object.defineProperty(copy, name, own)
+      // Read through the original: on newer V8 `stack` is an accessor that only works on it.
+      if (own) Object.defineProperty(copy, name, { value: value[name], writable: true, configurable: true, enumerable: own.enumerable ?? false })
     }
     return Object.assign(copy, value)
   }
